@@ -1,0 +1,498 @@
+/* classify.c — layer snapshots and the reference classifier.
+ *
+ * A snapshot is the compiled, immutable view of one layer: its sublayers
+ * by weight and, in each, its filters by effective weight with their
+ * conditions grouped by field. It is rebuilt only when the layer changed.
+ *
+ * wfp_classify is a deliberately plain transcription of the documented
+ * arbitration (spec §4.3, W32 filter-arbitration): every sublayer is
+ * evaluated, in each the first filter that permits or blocks decides that
+ * sublayer, a soft decision can be overwritten by a later sublayer, a hard
+ * one only by a callout's veto. It is the oracle that any faster index is
+ * tested against. */
+#include "engine_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- snapshots ----------------------------------------------------------- */
+
+static void snap_free(wfp_engine *e, lsnap *sn)
+{
+    if (!sn) return;
+    for (uint32_t i = 0; sn->subs && i < sn->nsub; i++) {
+        csublayer *cs = &sn->subs[i];
+        for (uint32_t j = 0; j < cs->nfilters; j++) {
+            wfpi_free(e, cs->filters[j].groups);
+            wfpi_free(e, cs->filters[j].order);
+            wfpi_free(e, cs->filters[j].fwps_conds);
+        }
+        wfpi_free(e, cs->filters);
+    }
+    wfpi_free(e, sn->subs);
+    wfpi_free(e, sn->list);
+    wfpi_free(e, sn);
+}
+
+void wfpi_snapshots_free(wfp_engine *e)
+{
+    if (!e->layers) return;
+    for (size_t i = 0; i < e->nlayers; i++) {
+        snap_free(e, e->layers[i].snap);
+        e->layers[i].snap = NULL;
+        e->layers[i].dirty = true;
+    }
+}
+
+void wfpi_layer_dirty(wfp_engine *e, uint16_t layer_id)
+{
+    if (layer_id < e->nlayers) e->layers[layer_id].dirty = true;
+}
+
+/* Evaluation order: sublayer weight (high first), then sublayer key for
+ * determinism; inside a sublayer, effective weight (high first), then
+ * ascending filter id — Windows leaves equal weights undocumented
+ * (docs/sim-defined.md). */
+static int cmp_eval_order(const void *pa, const void *pb)
+{
+    const wfilter *a = *(wfilter *const *)pa, *b = *(wfilter *const *)pb;
+    if (a->sublayer != b->sublayer) {
+        if (a->sublayer->pub.weight != b->sublayer->pub.weight)
+            return a->sublayer->pub.weight > b->sublayer->pub.weight ? -1 : 1;
+        return wfp_guid_cmp(&a->sublayer->pub.key, &b->sublayer->pub.key);
+    }
+    if (a->weight != b->weight) return a->weight > b->weight ? -1 : 1;
+    return a->pub.filter_id < b->pub.filter_id ? -1 : a->pub.filter_id > b->pub.filter_id;
+}
+
+/* Groups a filter's conditions: by field (OR inside, AND across), or, in
+ * WFP_OR_ADJACENT_ONLY mode, by runs of consecutive same-field conditions. */
+static bool compile_filter(wfp_engine *e, wfilter *f, cfilter *cf)
+{
+    uint32_t n = f->pub.num_conditions;
+    memset(cf, 0, sizeof *cf);
+    cf->f = f;
+    cf->fwps.filter_id = f->pub.filter_id;
+    cf->fwps.weight = f->weight;
+    cf->fwps.sublayer_weight = f->sublayer->pub.weight;
+    cf->fwps.flags = f->fwps_flags;
+    cf->fwps.action_type = f->pub.action.type;
+    cf->fwps.callout_id = f->callout_id;
+    cf->fwps.context = f->pub.raw_context;
+    cf->fwps.management = &f->pub;
+    if (!n) return true;
+
+    int *field = wfpi_calloc(e, n, sizeof *field);
+    cf->order = wfpi_calloc(e, n, sizeof *cf->order);
+    cf->groups = wfpi_calloc(e, n, sizeof *cf->groups);
+    cf->fwps_conds = wfpi_calloc(e, n, sizeof *cf->fwps_conds);
+    if (!field || !cf->order || !cf->groups || !cf->fwps_conds) {
+        wfpi_free(e, field);
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        field[i] = wfp_catalog_field_index(f->layer, &f->conds[i].field_key);
+        cf->fwps_conds[i].field_id = (uint16_t)field[i];
+        cf->fwps_conds[i].match_type = f->conds[i].match_type;
+        cf->fwps_conds[i].value = &f->conds[i].value;
+    }
+    cf->fwps.num_conditions = n;
+    cf->fwps.conditions = cf->fwps_conds;
+
+    uint32_t k = 0;
+    if (e->or_mode == WFP_OR_ADJACENT_ONLY) {
+        for (uint32_t i = 0; i < n; i++) {
+            if (i == 0 || field[i] != field[i - 1]) {
+                cf->groups[cf->ngroups].field = (uint16_t)field[i];
+                cf->groups[cf->ngroups].first = (uint16_t)k;
+                cf->ngroups++;
+            }
+            cf->groups[cf->ngroups - 1].count++;
+            cf->order[k++] = (uint16_t)i;
+        }
+    } else {
+        bool *used = wfpi_calloc(e, n, sizeof *used);
+        if (!used) {
+            wfpi_free(e, field);
+            return false;
+        }
+        for (uint32_t i = 0; i < n; i++) {
+            if (used[i]) continue;
+            cgroup *g = &cf->groups[cf->ngroups++];
+            g->field = (uint16_t)field[i];
+            g->first = (uint16_t)k;
+            for (uint32_t j = i; j < n; j++) {
+                if (!used[j] && field[j] == field[i]) {
+                    used[j] = true;
+                    cf->order[k++] = (uint16_t)j;
+                    g->count++;
+                }
+            }
+        }
+        wfpi_free(e, used);
+    }
+    wfpi_free(e, field);
+    return true;
+}
+
+static lsnap *snap_build(wfp_engine *e, uint16_t layer_id)
+{
+    lsnap *sn = wfpi_calloc(e, 1, sizeof *sn);
+    wfilter **fs = NULL;
+    size_t n = 0;
+
+    if (!sn) return NULL;
+    for (size_t i = 0; i < e->filters.n; i++)
+        if (e->filters.v[i]->layer->id == layer_id) n++;
+    if (n == 0) return sn;
+    fs = wfpi_calloc(e, n, sizeof *fs);
+    sn->list = wfpi_calloc(e, n, sizeof *sn->list);
+    if (!fs || !sn->list) goto fail;
+    n = 0;
+    for (size_t i = 0; i < e->filters.n; i++)
+        if (e->filters.v[i]->layer->id == layer_id) fs[n++] = e->filters.v[i];
+    qsort(fs, n, sizeof *fs, cmp_eval_order);
+    sn->nfilters = (uint32_t)n;
+
+    for (size_t i = 0; i < n; i++) {
+        sn->list[i] = &fs[i]->pub;
+        if (i == 0 || fs[i]->sublayer != fs[i - 1]->sublayer) sn->nsub++;
+    }
+    sn->subs = wfpi_calloc(e, sn->nsub, sizeof *sn->subs);
+    if (!sn->subs) goto fail;
+    for (size_t i = 0, s = 0; i < n; s++) {
+        size_t j = i;
+        while (j < n && fs[j]->sublayer == fs[i]->sublayer) j++;
+        csublayer *cs = &sn->subs[s];
+        cs->s = fs[i]->sublayer;
+        cs->filters = wfpi_calloc(e, j - i, sizeof *cs->filters);
+        if (!cs->filters) goto fail;
+        for (size_t k = i; k < j; k++) {
+            cs->nfilters++;
+            if (!compile_filter(e, fs[k], &cs->filters[k - i])) goto fail;
+        }
+        i = j;
+    }
+    wfpi_free(e, fs);
+    return sn;
+fail:
+    wfpi_free(e, fs);
+    snap_free(e, sn);
+    return NULL;
+}
+
+const lsnap *wfpi_layer_snapshot(wfp_engine *e, uint16_t layer_id)
+{
+    lstate *ls;
+    if (layer_id >= e->nlayers) return NULL;
+    ls = &e->layers[layer_id];
+    if (ls->snap && !ls->dirty) return ls->snap;
+    lsnap *sn = snap_build(e, layer_id);
+    if (!sn) return NULL; /* the old snapshot stays usable */
+    snap_free(e, ls->snap);
+    ls->snap = sn;
+    ls->dirty = false;
+    return sn;
+}
+
+/* ---- trace --------------------------------------------------------------- */
+
+struct wfp_trace {
+    wfp_allocator alloc;
+    wfp_trace_sublayer *subs;
+    size_t nsubs, subs_cap;
+    wfp_trace_step *steps;
+    size_t nsteps, steps_cap;
+    bool oom; /* an append failed: the trace is incomplete */
+};
+
+wfp_trace *wfp_trace_create(const wfp_allocator *a)
+{
+    if (!a) a = wfp_allocator_default();
+    wfp_trace *t = a->alloc(a->ctx, sizeof *t);
+    if (!t) return NULL;
+    memset(t, 0, sizeof *t);
+    t->alloc = *a;
+    return t;
+}
+
+void wfp_trace_destroy(wfp_trace *t)
+{
+    if (!t) return;
+    wfp_allocator a = t->alloc;
+    if (t->subs) a.free(a.ctx, t->subs);
+    if (t->steps) a.free(a.ctx, t->steps);
+    a.free(a.ctx, t);
+}
+
+size_t wfp_trace_sublayer_count(const wfp_trace *t) { return t ? t->nsubs : 0; }
+const wfp_trace_sublayer *wfp_trace_sublayer_at(const wfp_trace *t, size_t i)
+{
+    return t && i < t->nsubs ? &t->subs[i] : NULL;
+}
+size_t wfp_trace_step_count(const wfp_trace *t) { return t ? t->nsteps : 0; }
+const wfp_trace_step *wfp_trace_step_at(const wfp_trace *t, size_t i)
+{
+    return t && i < t->nsteps ? &t->steps[i] : NULL;
+}
+
+static void *trace_slot(wfp_trace *t, void **v, size_t *n, size_t *cap, size_t elem)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 32;
+        void *nv = t->alloc.realloc(t->alloc.ctx, *v, ncap * elem);
+        if (!nv) {
+            t->oom = true;
+            return NULL;
+        }
+        *v = nv;
+        *cap = ncap;
+    }
+    return (char *)*v + (*n)++ * elem;
+}
+
+/* ---- reason names -------------------------------------------------------- */
+
+static const struct {
+    const char *name;
+    const char *message;
+} reasons[] = {
+#define X(id, name, text) {name, text},
+    WFP_VERDICT_REASONS(X)
+#undef X
+};
+
+const char *wfp_reason_name(uint32_t r)
+{
+    return r < WFP_REASON_COUNT_ ? reasons[r].name : NULL;
+}
+
+const char *wfp_reason_message(uint32_t r)
+{
+    return r < WFP_REASON_COUNT_ ? reasons[r].message : NULL;
+}
+
+/* ---- the reference classifier ------------------------------------------- */
+
+static bool filter_matches(const cfilter *cf, const wfp_value *values)
+{
+    const wfilter *f = cf->f;
+    for (uint32_t g = 0; g < cf->ngroups; g++) {
+        const cgroup *grp = &cf->groups[g];
+        const wfp_value *v = &values[grp->field];
+        bool any = false;
+        for (uint16_t k = 0; k < grp->count && !any; k++) {
+            const wfp_condition *c = &f->conds[cf->order[grp->first + k]];
+            any = wfp_condition_match(c->match_type, &c->value, v);
+        }
+        if (!any) return false;
+    }
+    return true;
+}
+
+/* Result of evaluating one matched filter (spec §4.3 evaluate()). */
+typedef struct eval {
+    uint32_t r;    /* FWP_ACTION_PERMIT / BLOCK / CONTINUE */
+    bool hard;
+    bool invoked;  /* a classifyFn ran */
+    uint32_t reason;
+} eval;
+
+static eval evaluate(wfp_engine *e, const cfilter *cf, const wfp_classify_request *req,
+                     const wfp_incoming_values *in, uint64_t flow_context, wfp_classify_out *out)
+{
+    const wfilter *f = cf->f;
+    uint32_t type = f->pub.action.type;
+    eval ev = {0};
+
+    if (type == FWP_ACTION_PERMIT) {
+        ev.r = FWP_ACTION_PERMIT;
+        ev.hard = (f->fwps_flags & FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT) != 0;
+        ev.reason = WFP_REASON_FILTER_PERMIT;
+        return ev;
+    }
+    if (type == FWP_ACTION_BLOCK) {
+        ev.r = FWP_ACTION_BLOCK;
+        ev.hard = true; /* a static block always clears the write right */
+        ev.reason = WFP_REASON_FILTER_BLOCK;
+        return ev;
+    }
+
+    const wreg *reg = wfpi_registration_by_id(e, f->callout_id);
+    if (!reg) {
+        /* Unregistered callout (DDI FwpsCalloutRegister0): inspection
+         * filters are skipped, the others act as block (or permit with
+         * PERMIT_IF_CALLOUT_UNREGISTERED). Hardness is undocumented: the
+         * block is hard like a static block, the permit soft. */
+        if (type == FWP_ACTION_CALLOUT_INSPECTION) {
+            ev.r = FWP_ACTION_CONTINUE;
+        } else if (f->fwps_flags & FWPS_FILTER_FLAG_PERMIT_IF_CALLOUT_UNREGISTERED) {
+            ev.r = FWP_ACTION_PERMIT;
+            ev.reason = WFP_REASON_UNREGISTERED_CALLOUT_PERMIT;
+        } else {
+            ev.r = FWP_ACTION_BLOCK;
+            ev.hard = true;
+            ev.reason = WFP_REASON_UNREGISTERED_CALLOUT_BLOCK;
+        }
+        return ev;
+    }
+
+    wfp_classify_out before = *out;
+    reg->reg.classify(reg->reg.ctx, in, req->meta, req->layer_data, &cf->fwps, flow_context, out);
+    ev.invoked = true;
+    uint32_t a = out->action_type;
+    switch (type) {
+    case FWP_ACTION_CALLOUT_TERMINATING:
+        ev.r = (a == FWP_ACTION_PERMIT || a == FWP_ACTION_BLOCK) ? a : FWP_ACTION_BLOCK;
+        break;
+    case FWP_ACTION_CALLOUT_INSPECTION:
+        ev.r = FWP_ACTION_CONTINUE; /* inspection callouts never decide */
+        break;
+    default: /* CALLOUT_UNKNOWN: whatever the callout says; anything else blocks (sim-defined) */
+        ev.r = (a == FWP_ACTION_PERMIT || a == FWP_ACTION_BLOCK || a == FWP_ACTION_CONTINUE) ? a : FWP_ACTION_BLOCK;
+        break;
+    }
+    if (ev.r == FWP_ACTION_CONTINUE) {
+        *out = before; /* a continue leaves action, rights and flags as they were */
+        return ev;
+    }
+    ev.hard = !(out->rights & FWPS_RIGHT_ACTION_WRITE);
+    ev.reason = ev.r == FWP_ACTION_PERMIT ? WFP_REASON_CALLOUT_PERMIT : WFP_REASON_CALLOUT_BLOCK;
+    return ev;
+}
+
+uint32_t wfp_classify(wfp_engine *e, const wfp_classify_request *req, wfp_verdict *verdict, wfp_trace *trace)
+{
+    const wfp_layer_info *layer;
+    const lsnap *sn;
+    wfp_classify_out out = {FWP_ACTION_NONE, 0, 0, FWPS_RIGHT_ACTION_WRITE, 0};
+    bool any_match = false, terminating = false, vetoed = false;
+    uint32_t reason = WFP_REASON_NO_MATCH;
+    const wfilter *decider = NULL;
+
+    if (!e || !req || !verdict) return FWP_E_NULL_POINTER;
+    layer = wfp_catalog_layer_by_id(req->layer_id);
+    if (!layer) return wfpi_fail(e, FWP_E_LAYER_NOT_FOUND, "no layer with id %u", (unsigned)req->layer_id);
+    if (req->num_values != layer->num_fields || (req->num_values && !req->values))
+        return wfpi_fail(e, FWP_E_INVALID_PARAMETER, "%s takes %u values, not %u", layer->name,
+                         (unsigned)layer->num_fields, (unsigned)req->num_values);
+    sn = wfpi_layer_snapshot(e, req->layer_id);
+    if (!sn) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "snapshot of %s", layer->name);
+    if (trace) {
+        trace->nsubs = trace->nsteps = 0;
+        trace->oom = false;
+    }
+
+    wfp_incoming_values in = {req->layer_id, req->num_values, req->values};
+    for (uint32_t si = 0; si < sn->nsub; si++) {
+        const csublayer *cs = &sn->subs[si];
+        wfp_trace_sublayer *ts = NULL;
+        if (trace) {
+            ts = trace_slot(trace, (void **)&trace->subs, &trace->nsubs, &trace->subs_cap, sizeof *ts);
+            if (ts) {
+                memset(ts, 0, sizeof *ts);
+                ts->key = cs->s->pub.key;
+                ts->weight = cs->s->pub.weight;
+                ts->action = FWP_ACTION_NONE_NO_MATCH;
+            }
+        }
+        for (uint32_t fi = 0; fi < cs->nfilters; fi++) {
+            const cfilter *cf = &cs->filters[fi];
+            const wfilter *f = cf->f;
+            wfp_trace_step *st = NULL;
+            if (trace) {
+                st = trace_slot(trace, (void **)&trace->steps, &trace->nsteps, &trace->steps_cap, sizeof *st);
+                if (st) {
+                    memset(st, 0, sizeof *st);
+                    st->filter_id = f->pub.filter_id;
+                    st->sublayer_index = (uint32_t)(trace->nsubs - 1);
+                }
+            }
+            if (!filter_matches(cf, req->values)) continue;
+
+            /* A registered CONDITIONAL_ON_FLOW callout is only invoked for
+             * flows that hold a context for it (FWPS_CALLOUT flags). */
+            uint64_t flow_context = 0;
+            if (f->callout) {
+                const wreg *r = wfpi_registration_by_id(e, f->callout_id);
+                bool have = req->flow && req->flow->get &&
+                            req->flow->get(req->flow->ctx, req->layer_id, f->callout_id, &flow_context);
+                if (r && (r->reg.flags & FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW) && !have) continue;
+            }
+            if (st) st->matched = true;
+            any_match = true;
+            if (ts && ts->action == FWP_ACTION_NONE_NO_MATCH) ts->action = FWP_ACTION_NONE;
+
+            wfp_classify_out before = out;
+            eval ev = evaluate(e, cf, req, &in, flow_context, &out);
+            if (st) {
+                st->result = ev.r;
+                st->hard = ev.hard;
+                st->callout_invoked = ev.invoked;
+            }
+            if (ev.r == FWP_ACTION_CONTINUE) continue;
+
+            terminating = true;
+            uint32_t effect;
+            if (before.rights & FWPS_RIGHT_ACTION_WRITE) {
+                /* the standing decision (if any) is soft: this one replaces it */
+                out.action_type = ev.r;
+                out.filter_id = f->pub.filter_id;
+                out.rights = ev.hard ? 0 : FWPS_RIGHT_ACTION_WRITE;
+                out.out_context = f->pub.raw_context;
+                /* ABSORB is a callout's to set; a static filter's decision drops it */
+                if (!ev.invoked) out.flags = before.flags & ~FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+                effect = WFP_EFFECT_APPLIED;
+                decider = f;
+                reason = ev.reason;
+            } else if (before.action_type == FWP_ACTION_PERMIT && ev.r == FWP_ACTION_BLOCK && ev.invoked) {
+                /* a callout's block against a hard permit: a veto (W32 filter-arbitration) */
+                out.action_type = FWP_ACTION_BLOCK;
+                out.filter_id = f->pub.filter_id;
+                out.rights = 0;
+                out.out_context = f->pub.raw_context;
+                vetoed = true;
+                effect = WFP_EFFECT_VETO;
+                decider = f;
+                reason = WFP_REASON_CALLOUT_VETO;
+            } else {
+                out = before; /* a hard decision stands */
+                effect = WFP_EFFECT_IGNORED;
+            }
+            if (st) st->effect = effect;
+            if (ts) {
+                ts->action = ev.r;
+                ts->filter_id = f->pub.filter_id;
+                ts->hard = ev.hard;
+                ts->effect = effect;
+            }
+            break; /* the rest of this sublayer is skipped */
+        }
+    }
+
+    memset(verdict, 0, sizeof *verdict);
+    verdict->layer_id = req->layer_id;
+    if (!any_match) {
+        verdict->action = FWP_ACTION_NONE_NO_MATCH;
+        verdict->reason = WFP_REASON_NO_MATCH;
+    } else if (!terminating) {
+        verdict->action = FWP_ACTION_NONE;
+        verdict->reason = WFP_REASON_NO_DECISION;
+    } else {
+        verdict->action = out.action_type;
+        verdict->reason = reason;
+    }
+    /* NONE and NONE_NO_MATCH let the traffic through (spec §4.8). */
+    verdict->permitted = verdict->action != FWP_ACTION_BLOCK;
+    verdict->rights = out.rights;
+    verdict->hard = terminating && !(out.rights & FWPS_RIGHT_ACTION_WRITE);
+    verdict->vetoed = vetoed;
+    verdict->flags = out.flags;
+    verdict->absorb = verdict->action == FWP_ACTION_BLOCK && (out.flags & FWPS_CLASSIFY_OUT_FLAG_ABSORB);
+    if (decider) {
+        verdict->filter_id = decider->pub.filter_id;
+        verdict->sublayer_key = decider->sublayer->pub.key;
+        verdict->context = decider->pub.raw_context;
+    }
+    return ERROR_SUCCESS;
+}

@@ -1,0 +1,246 @@
+/* flows.c — the host's ALE flow table (spec §5.3).
+ *
+ * Flows live in a vector in creation (= id) order, which is the only order
+ * anything iterates them in; a hash index keyed by the flow's tuple (never
+ * by pointer) finds them. Removal marks a flow dead and leaves a tombstone
+ * in the index; both are compacted when dead entries pile up. Idle UDP and
+ * ICMP flows expire on virtual time, lazily when looked up and eagerly in
+ * wfpi_flows_expire. TCP flows end with the connection: on RST at once, on
+ * FIN in both directions after a TIME_WAIT linger (sim-defined: 120 s, the
+ * Windows TcpTimedWaitDelay default). */
+#include "host_int.h"
+
+#include <string.h>
+
+#define TCP_TIME_WAIT_NS (120ull * 1000000000ull)
+
+static uint64_t mix(uint64_t h, uint64_t x)
+{
+    h ^= x;
+    h *= 0x100000001b3ull; /* FNV-1a prime, one step per field */
+    return h;
+}
+
+static uint64_t key_hash(const flow_key *k)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = mix(h, k->ver);
+    h = mix(h, k->proto);
+    h = mix(h, k->lport);
+    h = mix(h, k->rport);
+    h = mix(h, k->icmp_id);
+    for (int i = 0; i < 16; i++) {
+        h = mix(h, k->laddr[i]);
+        h = mix(h, k->raddr[i]);
+    }
+    return h ^ (h >> 29);
+}
+
+static bool key_eq(const flow_key *a, const flow_key *b)
+{
+    return a->ver == b->ver && a->proto == b->proto && a->lport == b->lport &&
+           a->rport == b->rport && a->icmp_id == b->icmp_id &&
+           memcmp(a->laddr, b->laddr, 16) == 0 && memcmp(a->raddr, b->raddr, 16) == 0;
+}
+
+bool wfpi_flows_init(wfp_host *h)
+{
+    memset(&h->flows, 0, sizeof h->flows);
+    h->flows.next_id = 1;
+    return true;
+}
+
+void wfpi_flows_free(wfp_host *h)
+{
+    flow_table *t = &h->flows;
+    for (size_t i = 0; i < t->n; i++)
+        h->a->free(h->a->ctx, t->v[i]);
+    h->a->free(h->a->ctx, t->v);
+    h->a->free(h->a->ctx, t->slots);
+    h->a->free(h->a->ctx, t->state);
+    memset(t, 0, sizeof *t);
+}
+
+/* Rebuilds the index with room for `want` live flows and drops dead ones
+ * from the vector (order kept). */
+static bool rebuild(wfp_host *h, size_t want)
+{
+    flow_table *t = &h->flows;
+    size_t ns = 16, j = 0;
+    host_flow **slots;
+    uint8_t *state;
+    while (ns < want * 2 + 8)
+        ns *= 2;
+    slots = h->a->alloc(h->a->ctx, ns * sizeof *slots);
+    state = h->a->alloc(h->a->ctx, ns);
+    if (!slots || !state) {
+        h->a->free(h->a->ctx, slots);
+        h->a->free(h->a->ctx, state);
+        return false;
+    }
+    memset(state, 0, ns);
+    for (size_t i = 0; i < t->n; i++) {
+        host_flow *f = t->v[i];
+        if (f->dead) {
+            h->a->free(h->a->ctx, f);
+            continue;
+        }
+        t->v[j++] = f;
+        size_t s = (size_t)key_hash(&f->key) & (ns - 1);
+        while (state[s] == 1)
+            s = (s + 1) & (ns - 1);
+        slots[s] = f;
+        state[s] = 1;
+    }
+    t->n = j;
+    t->dead = 0;
+    h->a->free(h->a->ctx, t->slots);
+    h->a->free(h->a->ctx, t->state);
+    t->slots = slots;
+    t->state = state;
+    t->nslots = ns;
+    t->used = j;
+    t->tombs = 0;
+    return true;
+}
+
+static size_t slot_of(const flow_table *t, const host_flow *f)
+{
+    size_t s = (size_t)key_hash(&f->key) & (t->nslots - 1);
+    while (t->state[s] != 0) {
+        if (t->state[s] == 1 && t->slots[s] == f)
+            return s;
+        s = (s + 1) & (t->nslots - 1);
+    }
+    return SIZE_MAX;
+}
+
+void wfpi_flow_remove(wfp_host *h, host_flow *f)
+{
+    flow_table *t = &h->flows;
+    size_t s;
+    if (!f || f->dead)
+        return;
+    s = slot_of(t, f);
+    if (s != SIZE_MAX) {
+        t->state[s] = 2;
+        t->used--;
+        t->tombs++;
+    }
+    f->dead = true;
+    t->dead++;
+    h->stats.flows_removed++;
+    if (t->dead > 64 && t->dead > t->n / 2)
+        (void)rebuild(h, t->n - t->dead); /* on failure the tables stay valid */
+}
+
+static bool expired(const wfp_host *h, const host_flow *f, uint64_t now)
+{
+    uint64_t idle = now >= f->last_ns ? now - f->last_ns : 0;
+    if (f->key.proto == WFP_IPPROTO_TCP)
+        return f->tcp == TCP_CLOSED && idle >= TCP_TIME_WAIT_NS;
+    if (f->key.proto == WFP_IPPROTO_ICMP || f->key.proto == WFP_IPPROTO_ICMPV6)
+        return idle >= h->icmp_timeout;
+    return idle >= h->udp_timeout;
+}
+
+host_flow *wfpi_flow_find(wfp_host *h, const flow_key *k, uint64_t now)
+{
+    flow_table *t = &h->flows;
+    size_t s;
+    if (!t->nslots)
+        return NULL;
+    s = (size_t)key_hash(k) & (t->nslots - 1);
+    while (t->state[s] != 0) {
+        if (t->state[s] == 1 && key_eq(&t->slots[s]->key, k)) {
+            host_flow *f = t->slots[s];
+            if (expired(h, f, now)) {
+                h->stats.flows_expired++;
+                h->stats.flows_removed--; /* counted as expired, not removed */
+                wfpi_flow_remove(h, f);
+                return NULL;
+            }
+            return f;
+        }
+        s = (s + 1) & (t->nslots - 1);
+    }
+    return NULL;
+}
+
+host_flow *wfpi_flow_add(wfp_host *h, const flow_key *k, uint64_t now)
+{
+    flow_table *t = &h->flows;
+    host_flow *f;
+    size_t s;
+    if ((t->used + t->tombs + 1) * 10 >= t->nslots * 7 && !rebuild(h, t->used + 1))
+        return NULL;
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 32;
+        host_flow **nv = h->a->realloc(h->a->ctx, t->v, cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        t->v = nv;
+        t->cap = cap;
+    }
+    f = h->a->alloc(h->a->ctx, sizeof *f);
+    if (!f)
+        return NULL;
+    memset(f, 0, sizeof *f);
+    f->id = t->next_id++;
+    f->key = *k;
+    f->proc = UINT32_MAX;
+    f->created_ns = f->last_ns = now;
+    t->v[t->n++] = f;
+    s = (size_t)key_hash(k) & (t->nslots - 1);
+    while (t->state[s] == 1)
+        s = (s + 1) & (t->nslots - 1);
+    if (t->state[s] == 2)
+        t->tombs--;
+    t->slots[s] = f;
+    t->state[s] = 1;
+    t->used++;
+    h->stats.flows_created++;
+    return f;
+}
+
+void wfpi_flows_expire(wfp_host *h, uint64_t now)
+{
+    flow_table *t = &h->flows;
+    for (size_t i = 0; i < t->n; i++) {
+        host_flow *f = t->v[i];
+        if (!f->dead && expired(h, f, now)) {
+            h->stats.flows_expired++;
+            h->stats.flows_removed--;
+            wfpi_flow_remove(h, f);
+            /* a rebuild may have compacted the vector: restart the scan */
+            if (t->dead == 0)
+                i = (size_t)-1;
+        }
+    }
+}
+
+void wfpi_flows_mark_reauth(wfp_host *h)
+{
+    flow_table *t = &h->flows;
+    for (size_t i = 0; i < t->n; i++)
+        if (!t->v[i]->dead)
+            t->v[i]->reauth_pending = true;
+}
+
+size_t wfpi_flows_live(const wfp_host *h)
+{
+    return h->flows.n - h->flows.dead;
+}
+
+const host_flow *wfpi_flow_at(const wfp_host *h, size_t i)
+{
+    const flow_table *t = &h->flows;
+    for (size_t j = 0; j < t->n; j++) {
+        if (t->v[j]->dead)
+            continue;
+        if (i == 0)
+            return t->v[j];
+        i--;
+    }
+    return NULL;
+}

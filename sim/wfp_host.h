@@ -1,0 +1,290 @@
+/* wfp_host.h — a simulated Windows host: interfaces, processes and their
+ * sockets, the ALE flow table, and the shims that call its filter engine
+ * at the layers, in the order and with the incoming values Windows would
+ * (spec/wfp-semantics.md §5, §6).
+ *
+ * The host owns one filter engine (wfp_host_engine); policy is added to it
+ * through sessions on that engine, and wfp_host_policy_changed() must be
+ * called after every committed change so live ALE flows are reauthorized.
+ * Packets are handed in one at a time with their virtual arrival time;
+ * nothing here reads a clock, and flows expire on virtual time only.
+ *
+ * Lifetimes: the outcome filled by wfp_host_packet / wfp_host_start (its
+ * call list, sublayer and step copies) is lent and lives until the next
+ * wfp_host_* call on the same host. Configs are copied at creation.
+ *
+ * Where Windows is silent the choices are sim-defined and written down in
+ * docs/sim-defined.md (draft: docs/drafts/sim-host.md). */
+#ifndef WFP_HOST_H
+#define WFP_HOST_H
+
+#include "wfp_engine.h"
+
+typedef struct wfp_packet wfp_packet; /* pcap/wfp_packet.h */
+typedef struct wfp_host wfp_host;
+
+/* ---- configuration ---------------------------------------------------- */
+
+/* IANA ifType values as Windows reports them in INTERFACE_TYPE. */
+enum {
+    WFP_IF_TYPE_OTHER = 1,
+    WFP_IF_TYPE_ETHERNET = 6,
+    WFP_IF_TYPE_PPP = 23,
+    WFP_IF_TYPE_LOOPBACK = 24, /* IF_TYPE_SOFTWARE_LOOPBACK */
+    WFP_IF_TYPE_WIFI = 71,     /* IF_TYPE_IEEE80211 */
+    WFP_IF_TYPE_TUNNEL = 131
+};
+
+typedef struct wfp_host_interface_config {
+    const char *name;      /* "eth0" */
+    uint32_t index;        /* IF_INDEX; 0: position in the list + 1 */
+    uint32_t type;         /* WFP_IF_TYPE_*; 0: ethernet */
+    uint32_t tunnel_type;  /* TUNNEL_TYPE; 0: none */
+    uint32_t profile_id;   /* network category for the *_PROFILE_ID fields; 0: public (1) */
+    size_t num_addresses;
+    const char *const *addresses; /* "10.0.0.2", "2001:db8::2" */
+} wfp_host_interface_config;
+
+/* Socket protocols: IP protocol numbers. ICMP matches ICMPv6 too. */
+enum {
+    WFP_SOCK_ANY = 0,
+    WFP_SOCK_ICMP = 1,
+    WFP_SOCK_TCP = 6,
+    WFP_SOCK_UDP = 17
+};
+
+/* Which traffic belongs to a process. A socket owns the local ports
+ * [port_lo, port_hi] (both 0: every port) of its protocol.
+ *  - TCP with listen: a listening socket on each port of the range
+ *    (at most WFP_HOST_MAX_LISTEN_PORTS); bound and listened at
+ *    wfp_host_start. Without listen: the ports its connect()s use; each
+ *    connection binds implicitly at its SYN.
+ *  - UDP with listen, or with a single port: a server socket bound at
+ *    wfp_host_start. Otherwise: client ports, bound implicitly on the first
+ *    datagram sent from that port.
+ *  - ICMP / any: ownership only (which process sends echo requests). */
+#define WFP_HOST_MAX_LISTEN_PORTS 1024
+typedef struct wfp_host_socket_config {
+    uint8_t protocol;      /* WFP_SOCK_* */
+    uint16_t port_lo, port_hi; /* inclusive; port_hi < port_lo means port_hi = port_lo */
+    bool listen;
+    const char *local_address; /* bind address; NULL: wildcard (IP_LOCAL_ADDRESS EMPTY at bind) */
+} wfp_host_socket_config;
+
+typedef struct wfp_host_process_config {
+    const char *name;
+    const char *app;  /* Windows path for ALE_APP_ID; NULL: no app id (EMPTY) */
+    const char *user; /* SID string for ALE_USER_ID; NULL: S-1-5-18 (SYSTEM) */
+    uint64_t pid;     /* 0: 1000 + position in the list */
+    size_t num_sockets;
+    const wfp_host_socket_config *sockets;
+} wfp_host_process_config;
+
+/* Traffic no configured socket owns is the "System" process (sim-defined):
+ * pid 4, app id EMPTY, user S-1-5-18. */
+#define WFP_HOST_SYSTEM_PID 4u
+
+typedef struct wfp_host_config {
+    const char *name;
+    size_t num_addresses;
+    const char *const *addresses; /* every local address; with no interfaces, one
+                                     ethernet interface (index 1, "eth0") holds them */
+    size_t num_interfaces;
+    const wfp_host_interface_config *interfaces;
+    size_t num_processes;
+    const wfp_host_process_config *processes;
+
+    uint64_t udp_flow_timeout_ns;  /* 0: 60 s (spec §5.3) */
+    uint64_t icmp_flow_timeout_ns; /* 0: 60 s */
+    uint32_t loopback_if_index;    /* 0: 1 if free, else the lowest unused index */
+    bool adopt_midstream_tcp;      /* a TCP segment of an unknown connection (capture that
+                                      starts mid-stream) creates the flow as its SYN would,
+                                      instead of being dropped as Windows would (RST) */
+    bool no_builtin_callouts;      /* do not register the built-in SILENT_DROP callouts */
+
+    const wfp_allocator *allocator;      /* NULL: malloc; also the engine's if engine is NULL */
+    const wfp_engine_config *engine;     /* NULL: defaults */
+} wfp_host_config;
+
+/* NULL config is refused. On failure returns NULL with a message in err. */
+wfp_host *wfp_host_create(const wfp_host_config *config, char *err, size_t errlen);
+void wfp_host_destroy(wfp_host *h); /* accepts NULL */
+wfp_engine *wfp_host_engine(wfp_host *h);
+const char *wfp_host_name(const wfp_host *h);
+/* Is this address (v4 host order, or 16 bytes) one of the host's? */
+bool wfp_host_is_local_v4(const wfp_host *h, uint32_t addr);
+bool wfp_host_is_local_v6(const wfp_host *h, const uint8_t addr[16]);
+
+/* ---- outcomes --------------------------------------------------------- */
+
+/* Why the stack (not WFP) dropped or did not deliver a packet. */
+#define WFP_HOST_DISCARDS(X)                                                              \
+    X(WFP_HOST_DISCARD_NONE, "none", "not dropped")                                       \
+    X(WFP_HOST_DISCARD_FILTER, "blocked_by_filter", "a WFP filter or callout blocked it") \
+    X(WFP_HOST_DISCARD_ABSORBED, "absorbed", "a callout absorbed it")                     \
+    X(WFP_HOST_DISCARD_REAUTH, "reauth_blocked", "its flow failed reauthorization")       \
+    X(WFP_HOST_DISCARD_NO_LISTENER, "no_listener", "TCP SYN to a port with no listener")  \
+    X(WFP_HOST_DISCARD_NO_CONNECTION, "no_connection", "TCP segment of no connection")    \
+    X(WFP_HOST_DISCARD_PORT_UNREACHABLE, "port_unreachable", "datagram to a port with no socket") \
+    X(WFP_HOST_DISCARD_PROTOCOL_UNREACHABLE, "protocol_unreachable", "no socket for its IP protocol") \
+    X(WFP_HOST_DISCARD_LISTEN_BLOCKED, "listen_blocked", "the socket's bind or listen was blocked") \
+    X(WFP_HOST_DISCARD_NOT_LOCAL, "not_local", "neither address is the host's (not forwarded)") \
+    X(WFP_HOST_DISCARD_REASSEMBLY_FAILED, "reassembly_failed", "fragment could not be reassembled") \
+    X(WFP_HOST_DISCARD_MALFORMED, "malformed", "the packet could not be parsed")
+
+enum wfp_host_discard {
+#define X(id, name, text) id,
+    WFP_HOST_DISCARDS(X)
+#undef X
+    WFP_HOST_DISCARD_COUNT_
+};
+const char *wfp_host_discard_name(uint32_t discard);
+const char *wfp_host_discard_message(uint32_t discard);
+
+/* Which item a classify call was about. */
+enum wfp_host_item {
+    WFP_HOST_ITEM_PACKET = 0,      /* the packet itself */
+    WFP_HOST_ITEM_FRAGMENT = 1,    /* the fragment indicated as a fragment (IS_FRAGMENT) */
+    WFP_HOST_ITEM_REASSEMBLED = 2, /* the datagram reassembled from it (IS_REASSEMBLED) */
+    WFP_HOST_ITEM_RESPONSE = 3,    /* a reply the stack generated: RST, ICMP error */
+    WFP_HOST_ITEM_SOCKET = 4       /* bind / listen at wfp_host_start */
+};
+
+/* Which path a packet took. Loopback packets take both halves. */
+enum wfp_host_path {
+    WFP_HOST_PATH_NONE = 0,
+    WFP_HOST_PATH_INBOUND = 1,
+    WFP_HOST_PATH_OUTBOUND = 2,
+    WFP_HOST_PATH_LOOPBACK = 3,
+    WFP_HOST_PATH_FORWARD = 4 /* not local: ignored (forwarding is off) */
+};
+
+/* One classify call. The sublayer decisions and filter steps of its trace
+ * are copied into the outcome's arrays. */
+typedef struct wfp_host_call {
+    uint16_t layer_id;
+    uint32_t item;           /* WFP_HOST_ITEM_* */
+    uint32_t direction;      /* FWP_DIRECTION_* of the item (packet direction) */
+    bool reauth;             /* FLAGS carried IS_REAUTHORIZE */
+    bool loopback;           /* FLAGS carried IS_LOOPBACK */
+    wfp_verdict verdict;
+    size_t first_sublayer, num_sublayers; /* into wfp_packet_outcome.sublayers */
+    size_t first_step, num_steps;         /* into wfp_packet_outcome.steps */
+} wfp_host_call;
+
+typedef struct wfp_packet_outcome {
+    uint32_t path;       /* WFP_HOST_PATH_* */
+    bool permitted;      /* delivered (inbound, loopback) or sent (outbound) */
+    bool absorbed;       /* dropped silently by a callout (no discard layer) */
+    uint32_t discard;    /* WFP_HOST_DISCARD_*: NONE when permitted */
+    /* The deciding layer: where it was dropped; for a permitted packet the
+     * last layer classified for it. UINT16_MAX when none was classified. */
+    uint16_t layer_id;
+    uint64_t filter_id;  /* the filter that blocked (or permitted) there; 0: none */
+    uint32_t reason;     /* WFP_REASON_* of that classify */
+    uint64_t flow_id;    /* the ALE flow it belongs to; 0: none */
+    bool response_sent;  /* the stack sent a RST or an ICMP error in reply */
+    bool held;           /* a fragment kept for reassembly: passed so far, not yet
+                            delivered; the datagram's fate comes with its last fragment */
+    size_t num_calls;
+    const wfp_host_call *calls;        /* every classify call, in order */
+    const wfp_trace_sublayer *sublayers;
+    const wfp_trace_step *steps;
+} wfp_packet_outcome;
+
+/* ---- running ---------------------------------------------------------- */
+
+/* Binds and listens the configured server sockets (§6.1 steps 1–3, §6.5
+ * step 1): ALE_BIND_REDIRECT → ALE_RESOURCE_ASSIGNMENT → ALE_AUTH_LISTEN
+ * for TCP listeners, the first two for UDP servers. A blocked bind or
+ * listen leaves the socket closed. `out` (optional) receives the calls of
+ * every socket; permitted is false if any was blocked. Call once, before
+ * the first packet; returns ERROR_SUCCESS or an FWP_E_* / Win32 code. */
+uint32_t wfp_host_start(wfp_host *h, uint64_t now_ns, wfp_packet_outcome *out);
+
+/* One packet seen at this host at virtual time now_ns (non-decreasing).
+ * Direction from the addresses: destination local ⇒ inbound, source local
+ * ⇒ outbound, both ⇒ loopback (outbound half then inbound half, IS_LOOPBACK),
+ * neither ⇒ WFP_HOST_PATH_FORWARD, not classified. Runs the shim sequence
+ * of spec §6 and fills *out. Returns ERROR_SUCCESS, or an error code when
+ * the engine failed (out then says what ran before). */
+uint32_t wfp_host_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, wfp_packet_outcome *out);
+/* The same, for a packet that names the interface it crosses (inline
+ * `interface:`); NULL: chosen from the addresses. An unknown name is
+ * FWP_E_INVALID_PARAMETER. */
+uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
+                            const char *interface, wfp_packet_outcome *out);
+
+/* Call after every committed policy change: every live ALE flow is marked
+ * for reauthorization (§5.4); the first packet of a marked flow in either
+ * direction is classified at the layer that created it with IS_REAUTHORIZE
+ * and ALE_REAUTH_REASON = POLICY_CHANGE. */
+void wfp_host_policy_changed(wfp_host *h, uint64_t now_ns);
+
+/* Drops flows idle past their timeout (done lazily anyway; this makes the
+ * flow count exact at a given time). */
+void wfp_host_expire(wfp_host *h, uint64_t now_ns);
+
+/* ---- observer --------------------------------------------------------- */
+
+typedef void (*wfp_host_classify_cb)(void *ctx, const wfp_host *h, uint64_t now,
+                                     const wfp_packet *p /* NULL for socket events */,
+                                     const wfp_classify_request *req, const wfp_verdict *v,
+                                     const wfp_trace *t);
+/* Called after every classify, in order. NULL cb: none. */
+void wfp_host_set_observer(wfp_host *h, wfp_host_classify_cb cb, void *ctx);
+/* Inside an observer call: the call being reported (item, direction,
+ * reauth, loopback; sublayer/step ranges not yet valid), else NULL. */
+const wfp_host_call *wfp_host_current_call(const wfp_host *h);
+
+/* ---- flows ------------------------------------------------------------ */
+
+typedef struct wfp_host_flow_info {
+    uint64_t id;
+    uint8_t ip_version;     /* FWP_IP_VERSION_* */
+    uint8_t protocol;
+    uint8_t local_addr[16]; /* v4: first 4 bytes, network order */
+    uint8_t remote_addr[16];
+    uint16_t local_port, remote_port; /* ICMP: type, code */
+    uint16_t icmp_id;
+    uint32_t direction;     /* FWP_DIRECTION_* of the packet that created it */
+    uint16_t auth_layer_id; /* ALE_AUTH_CONNECT_* or ALE_AUTH_RECV_ACCEPT_* */
+    bool established;       /* TCP: handshake completed */
+    bool reauth_pending;
+    uint64_t pid;
+    uint64_t created_ns, last_seen_ns;
+} wfp_host_flow_info;
+
+size_t wfp_host_flow_count(const wfp_host *h);
+/* Live flows sorted by id. False past the end. */
+bool wfp_host_flow_at(const wfp_host *h, size_t i, wfp_host_flow_info *out);
+
+/* ---- statistics ------------------------------------------------------- */
+
+typedef struct wfp_host_stats {
+    uint64_t packets;    /* handed to wfp_host_packet */
+    uint64_t permitted;
+    uint64_t blocked;    /* dropped by a filter or callout (incl. absorbed, reauth) */
+    uint64_t absorbed;
+    uint64_t dropped_by_stack; /* no listener, port unreachable, no connection, fragments… */
+    uint64_t ignored;    /* not local */
+    uint64_t classify_calls;
+    uint64_t flows_created, flows_expired, flows_removed;
+    uint64_t reauthorizations, reauth_blocked;
+    uint64_t rst_sent, icmp_errors_sent;
+} wfp_host_stats;
+
+void wfp_host_get_stats(const wfp_host *h, wfp_host_stats *out);
+/* Classify calls made at a layer. */
+uint64_t wfp_host_layer_calls(const wfp_host *h, uint16_t layer_id);
+
+/* Per deciding filter: how often it decided a classify (its verdict's
+ * filter_id), split by outcome. Sorted by filter id. */
+typedef struct wfp_host_filter_stat {
+    uint64_t filter_id;
+    uint64_t permits, blocks;
+} wfp_host_filter_stat;
+size_t wfp_host_filter_stat_count(const wfp_host *h);
+const wfp_host_filter_stat *wfp_host_filter_stat_at(const wfp_host *h, size_t i);
+
+#endif
