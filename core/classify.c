@@ -19,6 +19,11 @@
 
 static void snap_free(wfp_engine *e, lsnap *sn)
 {
+    wfpi_snapshot_free(e, sn);
+}
+
+void wfpi_snapshot_free(wfp_engine *e, lsnap *sn)
+{
     if (!sn) return;
     for (uint32_t i = 0; sn->subs && i < sn->nsub; i++) {
         csublayer *cs = &sn->subs[i];
@@ -135,22 +140,52 @@ static bool compile_filter(wfp_engine *e, wfilter *f, cfilter *cf)
     return true;
 }
 
+/* Was this object added by the open transaction? */
+static bool journal_added(const wfp_engine *e, const void *obj)
+{
+    for (size_t i = 0; i < e->njournal; i++)
+        if (e->journal[i].obj == obj && e->journal[i].change == FWPM_CHANGE_ADD) return true;
+    return false;
+}
+
+/* The committed filters of a layer: the store, less what the open
+ * transaction added, plus what it deleted (still alive in its journal). A
+ * snapshot built while a transaction is open must not show its changes. */
+static size_t committed_filters(const wfp_engine *e, uint16_t layer_id, wfilter **out)
+{
+    size_t n = 0;
+    size_t njournal = e->commit_view ? 0 : e->njournal;
+    for (size_t i = 0; i < e->filters.n; i++) {
+        wfilter *f = e->filters.v[i];
+        if (f->layer->id != layer_id || !wfpi_filter_active(e, f)) continue;
+        if (njournal && journal_added(e, f)) continue;
+        if (out) out[n] = f;
+        n++;
+    }
+    for (size_t i = 0; i < njournal; i++) {
+        const wjournal *j = &e->journal[i];
+        if (j->kind != WFP_OBJECT_FILTER || j->change != FWPM_CHANGE_DELETE) continue;
+        wfilter *f = j->obj;
+        if (f->layer->id != layer_id || !wfpi_filter_active(e, f) || journal_added(e, f)) continue;
+        if (out) out[n] = f;
+        n++;
+    }
+    return n;
+}
+
 static lsnap *snap_build(wfp_engine *e, uint16_t layer_id)
 {
     lsnap *sn = wfpi_calloc(e, 1, sizeof *sn);
     wfilter **fs = NULL;
-    size_t n = 0;
+    size_t n;
 
     if (!sn) return NULL;
-    for (size_t i = 0; i < e->filters.n; i++)
-        if (e->filters.v[i]->layer->id == layer_id) n++;
+    n = committed_filters(e, layer_id, NULL);
     if (n == 0) return sn;
     fs = wfpi_calloc(e, n, sizeof *fs);
     sn->list = wfpi_calloc(e, n, sizeof *sn->list);
     if (!fs || !sn->list) goto fail;
-    n = 0;
-    for (size_t i = 0; i < e->filters.n; i++)
-        if (e->filters.v[i]->layer->id == layer_id) fs[n++] = e->filters.v[i];
+    n = committed_filters(e, layer_id, fs);
     qsort(fs, n, sizeof *fs, cmp_eval_order);
     sn->nfilters = (uint32_t)n;
 
@@ -179,6 +214,26 @@ fail:
     wfpi_free(e, fs);
     snap_free(e, sn);
     return NULL;
+}
+
+bool wfpi_filter_active(const wfp_engine *e, const wfilter *f)
+{
+    if (f->pub.flags & FWPM_FILTER_FLAG_DISABLED) return false;
+    /* boot-time filters rule until BFE starts, then persistent ones (spec §9.3) */
+    return e->bfe_running ? !(f->pub.flags & FWPM_FILTER_FLAG_BOOTTIME)
+                          : (f->pub.flags & FWPM_FILTER_FLAG_BOOTTIME) != 0;
+}
+
+lsnap *wfpi_snapshot_build(wfp_engine *e, uint16_t layer_id)
+{
+    return layer_id < e->nlayers ? snap_build(e, layer_id) : NULL;
+}
+
+void wfpi_snapshot_install(wfp_engine *e, uint16_t layer_id, lsnap *sn)
+{
+    snap_free(e, e->layers[layer_id].snap);
+    e->layers[layer_id].snap = sn;
+    e->layers[layer_id].dirty = false;
 }
 
 const lsnap *wfpi_layer_snapshot(wfp_engine *e, uint16_t layer_id)
@@ -361,6 +416,44 @@ static eval evaluate(wfp_engine *e, const cfilter *cf, const wfp_classify_reques
     return ev;
 }
 
+/* FWPM_STATISTICS0-style counters (spec §11.1; semantics inferred from
+ * the names): per layer, and connection/reauthorization counts at the
+ * ALE authorization layers. */
+static void count(wfp_engine *e, const wfp_layer_info *layer, const wfp_classify_request *req, const wfp_verdict *v)
+{
+    wfp_layer_stats *ls = &e->layer_stats[layer->id];
+    bool block = v->action == FWP_ACTION_BLOCK;
+    e->stats.classify_count++;
+    ls->classify_count++;
+    if (block) ls->block_count++;
+    else ls->permit_count++;
+    if (v->vetoed) ls->veto_count++;
+
+    const char *n = layer->name;
+    bool v6 = strstr(n, "_V6") != NULL;
+    bool connect = strstr(n, "ALE_AUTH_CONNECT_V") && !strstr(n, "DISCARD");
+    bool accept = strstr(n, "ALE_AUTH_RECV_ACCEPT_V") && !strstr(n, "DISCARD");
+    if (!connect && !accept) return;
+    uint64_t *slot = accept ? (v6 ? (block ? &e->stats.inbound_blocked_v6 : &e->stats.inbound_allowed_v6)
+                                  : (block ? &e->stats.inbound_blocked_v4 : &e->stats.inbound_allowed_v4))
+                            : (v6 ? (block ? &e->stats.outbound_blocked_v6 : &e->stats.outbound_allowed_v6)
+                                  : (block ? &e->stats.outbound_blocked_v4 : &e->stats.outbound_allowed_v4));
+    (*slot)++;
+    const wfp_condition_info *flags = wfp_catalog_condition_by_name("FLAGS");
+    int fi = flags ? wfp_catalog_field_index(layer, &flags->key) : -1;
+    if (fi >= 0 && req->values[fi].type == FWP_UINT32 &&
+        (req->values[fi].v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE)) {
+        bool inbound = req->meta && (req->meta->present & WFP_METADATA_PACKET_DIRECTION)
+                           ? req->meta->packet_direction == FWP_DIRECTION_INBOUND
+                           : accept;
+        if (inbound) e->stats.reauth_dir_inbound++;
+        else e->stats.reauth_dir_outbound++;
+        if (v6) e->stats.reauth_family_v6++;
+        else e->stats.reauth_family_v4++;
+        e->stats.reauth_reason_policy_change++;
+    }
+}
+
 uint32_t wfp_classify(wfp_engine *e, const wfp_classify_request *req, wfp_verdict *verdict, wfp_trace *trace)
 {
     const wfp_layer_info *layer;
@@ -494,5 +587,7 @@ uint32_t wfp_classify(wfp_engine *e, const wfp_classify_request *req, wfp_verdic
         verdict->sublayer_key = decider->sublayer->pub.key;
         verdict->context = decider->pub.raw_context;
     }
+    count(e, layer, req, verdict);
+    wfpi_netevent_on_classify(e, req, verdict);
     return ERROR_SUCCESS;
 }

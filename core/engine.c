@@ -1,11 +1,12 @@
 /* engine.c — the object store of the filter engine: providers, sublayers,
  * callouts and filters, their validation with Windows' error codes, ids,
- * references and lifetimes, and callout registration.
+ * references, lifetimes and access rights, and callout registration.
  *
  * Every add validates and builds the complete new object before touching
  * the store, so a failure (including an allocation failure) leaves the
- * engine exactly as it was. Changes mark the affected layer's snapshot
- * stale; classify.c rebuilds it. */
+ * engine exactly as it was. Every change runs inside a transaction
+ * (bfe.c): it is journaled, and the classify snapshots of the layers it
+ * touched are rebuilt when the transaction commits. */
 #include "engine_int.h"
 #include "weight.h"
 
@@ -47,6 +48,11 @@ static bool grow(wfp_engine *e, void **v, size_t *cap, size_t need, size_t elem)
 
 #define VEC_RESERVE(e, vec, extra) \
     grow((e), (void **)&(vec).v, &(vec).cap, (vec).n + (extra), sizeof *(vec).v)
+
+bool wfpi_grow_ptrvec(wfp_engine *e, void **v, size_t *cap, size_t need)
+{
+    return grow(e, v, cap, need, sizeof(void *));
+}
 
 static void vec_remove(void **v, size_t *n, size_t i)
 {
@@ -258,19 +264,36 @@ uint32_t wfp_session_open(wfp_engine *e, const wfp_session_desc *desc, wfp_sessi
     if (!e || !out) return FWP_E_NULL_POINTER;
     *out = NULL;
     if (desc) d = *desc;
+    if (d.flags & ~FWPM_SESSION_FLAG_DYNAMIC)
+        return wfpi_fail(e, FWP_E_INVALID_FLAGS, "session flags 0x%x", (unsigned)d.flags);
     if (!wfp_guid_is_null(&d.key)) {
         for (size_t i = 0; i < e->sessions.n; i++)
             if (wfp_guid_eq(&e->sessions.v[i]->key, &d.key))
                 return wfpi_fail(e, FWP_E_ALREADY_EXISTS, "a session with this key is open");
     }
+    if (d.user_sid) {
+        uint8_t sid[WFP_SID_MAX];
+        uint32_t len;
+        if (!wfp_sid_parse(d.user_sid, sid, &len)) return wfpi_fail(e, ERROR_INVALID_SID, "user '%s'", d.user_sid);
+    }
     if (!VEC_RESERVE(e, e->sessions, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "session");
     s = wfpi_calloc(e, 1, sizeof *s);
     if (!s) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "session");
     s->engine = e;
-    s->id = ++e->next_session_id;
     s->flags = d.flags;
     s->admin = d.admin;
     s->kernel_mode = d.kernel_mode;
+    s->txn_wait_timeout_ms = d.txn_wait_timeout_ms;
+    if (!wfpi_session_token(e, s, &d)) {
+        wfpi_free(e, s);
+        return wfpi_fail(e, ERROR_INVALID_SID, "a group SID of the session is not valid");
+    }
+    if (!wfpi_engine_open_allowed(s)) {
+        wfpi_free(e, s->token);
+        wfpi_free(e, s);
+        return wfpi_fail(e, ERROR_ACCESS_DENIED, "FWPM_ACTRL_OPEN denied on the engine");
+    }
+    s->id = ++e->next_session_id;
     s->key = d.key;
     if (wfp_guid_is_null(&s->key)) generate_key(e, "session", &s->key);
     e->sessions.v[e->sessions.n++] = s;
@@ -287,46 +310,6 @@ static void free_filter(wfp_engine *e, wfilter *f);
 static void free_callout(wfp_engine *e, wcallout *c);
 static void free_sublayer(wfp_engine *e, wsublayer *s);
 static void free_provider(wfp_engine *e, wprovider *p);
-static void unlink_filter(wfp_engine *e, size_t index);
-
-void wfp_session_close(wfp_session *s)
-{
-    if (!s) return;
-    wfp_engine *e = s->engine;
-
-    /* Dynamic objects go with their session, dependants first. */
-    if (session_is_dynamic(s)) {
-        for (size_t i = e->filters.n; i-- > 0;)
-            if (e->filters.v[i]->o.owner_session == s->id) unlink_filter(e, i);
-        for (size_t i = e->callouts.n; i-- > 0;) {
-            wcallout *c = e->callouts.v[i];
-            if (c->o.owner_session != s->id) continue;
-            if (c->provider) c->provider->o.refs--;
-            vec_remove((void **)e->callouts.v, &e->callouts.n, i);
-            free_callout(e, c);
-        }
-        for (size_t i = e->sublayers.n; i-- > 0;) {
-            wsublayer *sl = e->sublayers.v[i];
-            if (sl->o.owner_session != s->id) continue;
-            if (sl->provider) sl->provider->o.refs--;
-            vec_remove((void **)e->sublayers.v, &e->sublayers.n, i);
-            free_sublayer(e, sl);
-        }
-        for (size_t i = e->providers.n; i-- > 0;) {
-            wprovider *p = e->providers.v[i];
-            if (p->o.owner_session != s->id) continue;
-            vec_remove((void **)e->providers.v, &e->providers.n, i);
-            free_provider(e, p);
-        }
-    }
-    for (size_t i = 0; i < e->sessions.n; i++) {
-        if (e->sessions.v[i] == s) {
-            vec_remove((void **)e->sessions.v, &e->sessions.n, i);
-            break;
-        }
-    }
-    wfpi_free(e, s);
-}
 
 /* ---- freeing ------------------------------------------------------------ */
 
@@ -339,6 +322,7 @@ static void free_display(wfp_engine *e, wfp_display_data *d)
 static void free_provider(wfp_engine *e, wprovider *p)
 {
     if (!p) return;
+    wfpi_free(e, p->o.sd);
     free_display(e, &p->pub.display);
     wfpi_free(e, (uint8_t *)p->pub.provider_data.data);
     wfpi_free(e, (char *)p->pub.service_name);
@@ -348,6 +332,7 @@ static void free_provider(wfp_engine *e, wprovider *p)
 static void free_sublayer(wfp_engine *e, wsublayer *s)
 {
     if (!s) return;
+    wfpi_free(e, s->o.sd);
     free_display(e, &s->pub.display);
     wfpi_free(e, (uint8_t *)s->pub.provider_data.data);
     wfpi_free(e, s);
@@ -356,6 +341,7 @@ static void free_sublayer(wfp_engine *e, wsublayer *s)
 static void free_callout(wfp_engine *e, wcallout *c)
 {
     if (!c) return;
+    wfpi_free(e, c->o.sd);
     free_display(e, &c->pub.display);
     wfpi_free(e, (uint8_t *)c->pub.provider_data.data);
     wfpi_free(e, c);
@@ -364,6 +350,7 @@ static void free_callout(wfp_engine *e, wcallout *c)
 static void free_filter(wfp_engine *e, wfilter *f)
 {
     if (!f) return;
+    wfpi_free(e, f->o.sd);
     free_display(e, &f->pub.display);
     wfpi_free(e, (uint8_t *)f->pub.provider_data.data);
     if (f->conds) {
@@ -373,6 +360,251 @@ static void free_filter(wfp_engine *e, wfilter *f)
     }
     wfpi_value_free(&e->alloc, &f->pub.weight);
     wfpi_free(e, f);
+}
+
+void wfpi_object_free(wfp_engine *e, uint32_t type, void *obj)
+{
+    switch (type) {
+    case WFP_OBJECT_PROVIDER: free_provider(e, obj); break;
+    case WFP_OBJECT_SUBLAYER: free_sublayer(e, obj); break;
+    case WFP_OBJECT_CALLOUT: free_callout(e, obj); break;
+    default: free_filter(e, obj); break;
+    }
+}
+
+/* ---- store primitives (used by transactions) ---------------------------- */
+
+wobj *wfpi_find_object(const wfp_engine *e, uint32_t type, const wfp_guid *key)
+{
+    switch (type) {
+    case WFP_OBJECT_PROVIDER: {
+        wprovider *p = find_provider(e, key);
+        return p ? &p->o : NULL;
+    }
+    case WFP_OBJECT_SUBLAYER: {
+        wsublayer *sl = find_sublayer(e, key);
+        return sl ? &sl->o : NULL;
+    }
+    case WFP_OBJECT_CALLOUT: {
+        wcallout *c = find_callout(e, key);
+        return c ? &c->o : NULL;
+    }
+    case WFP_OBJECT_FILTER: {
+        size_t i = filter_index_by_key(e, key);
+        return i == SIZE_MAX ? NULL : &e->filters.v[i]->o;
+    }
+    default:
+        return NULL;
+    }
+}
+
+/* The references an object holds on others: +1 when it enters the store,
+ * -1 when it leaves. */
+static void hold_refs(wfp_engine *e, uint32_t type, void *obj, int delta)
+{
+    (void)e;
+    switch (type) {
+    case WFP_OBJECT_SUBLAYER: {
+        wsublayer *sl = obj;
+        if (sl->provider) sl->provider->o.refs += (uint32_t)delta;
+        break;
+    }
+    case WFP_OBJECT_CALLOUT: {
+        wcallout *c = obj;
+        if (c->provider) c->provider->o.refs += (uint32_t)delta;
+        break;
+    }
+    case WFP_OBJECT_FILTER: {
+        wfilter *f = obj;
+        f->sublayer->o.refs += (uint32_t)delta;
+        if (f->callout) f->callout->o.refs += (uint32_t)delta;
+        if (f->provider) f->provider->o.refs += (uint32_t)delta;
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+static size_t index_of(void **v, size_t n, const void *obj)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == obj) return i;
+    return SIZE_MAX;
+}
+
+size_t wfpi_store_remove(wfp_engine *e, uint32_t type, void *obj)
+{
+    size_t i = SIZE_MAX;
+    switch (type) {
+    case WFP_OBJECT_PROVIDER:
+        i = index_of((void **)e->providers.v, e->providers.n, obj);
+        if (i != SIZE_MAX) vec_remove((void **)e->providers.v, &e->providers.n, i);
+        break;
+    case WFP_OBJECT_SUBLAYER:
+        i = index_of((void **)e->sublayers.v, e->sublayers.n, obj);
+        if (i != SIZE_MAX) vec_remove((void **)e->sublayers.v, &e->sublayers.n, i);
+        break;
+    case WFP_OBJECT_CALLOUT:
+        i = index_of((void **)e->callouts.v, e->callouts.n, obj);
+        if (i != SIZE_MAX) vec_remove((void **)e->callouts.v, &e->callouts.n, i);
+        break;
+    default:
+        i = filter_index_by_id(e, ((wfilter *)obj)->pub.filter_id);
+        if (i != SIZE_MAX) vec_remove((void **)e->filters.v, &e->filters.n, i);
+        break;
+    }
+    if (i != SIZE_MAX) hold_refs(e, type, obj, -1);
+    return i;
+}
+
+/* Capacity for a reinsert was there before the removal (the lists never
+ * shrink), so this cannot fail. */
+void wfpi_store_reinsert(wfp_engine *e, uint32_t type, void *obj, size_t index)
+{
+    void **v;
+    size_t *n;
+    switch (type) {
+    case WFP_OBJECT_PROVIDER: v = (void **)e->providers.v; n = &e->providers.n; break;
+    case WFP_OBJECT_SUBLAYER: v = (void **)e->sublayers.v; n = &e->sublayers.n; break;
+    case WFP_OBJECT_CALLOUT: v = (void **)e->callouts.v; n = &e->callouts.n; break;
+    default: {
+        /* filters stay sorted by id */
+        uint64_t id = ((wfilter *)obj)->pub.filter_id;
+        v = (void **)e->filters.v;
+        n = &e->filters.n;
+        index = 0;
+        while (index < *n && e->filters.v[index]->pub.filter_id < id) index++;
+        break;
+    }
+    }
+    if (index > *n) index = *n;
+    memmove(v + index + 1, v + index, (*n - index) * sizeof *v);
+    v[index] = obj;
+    (*n)++;
+    hold_refs(e, type, obj, +1);
+}
+
+static void notify_callout(wfp_engine *e, wfilter *f, uint32_t type)
+{
+    if (!f->callout) return;
+    wreg *r = find_reg(e, &f->callout->pub.key);
+    if (!r || !r->reg.notify) return;
+    if (type == FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT && !(r->reg.flags & FWP_CALLOUT_FLAG_ENABLE_COMMIT_ADD_NOTIFY))
+        return;
+    wfp_fwps_filter view = {0};
+    view.filter_id = f->pub.filter_id;
+    view.weight = f->weight;
+    view.sublayer_weight = f->sublayer->pub.weight;
+    view.flags = f->fwps_flags;
+    view.action_type = f->pub.action.type;
+    view.callout_id = f->callout_id;
+    view.context = f->pub.raw_context;
+    view.management = &f->pub;
+    /* DELETE notifications cannot stop a delete (DDI notifyFn) */
+    (void)r->reg.notify(r->reg.ctx, type, type == FWPS_CALLOUT_NOTIFY_DELETE_FILTER ? NULL : &f->pub.key, &view);
+}
+
+void wfpi_callout_notify_delete(wfp_engine *e, wfilter *f)
+{
+    notify_callout(e, f, FWPS_CALLOUT_NOTIFY_DELETE_FILTER);
+}
+
+void wfpi_callout_notify_post_commit(wfp_engine *e, wfilter *f)
+{
+    notify_callout(e, f, FWPS_CALLOUT_NOTIFY_ADD_FILTER_POST_COMMIT);
+}
+
+/* Objects owned by a session, in the order they must go: filters,
+ * callouts, sublayers, providers. */
+static bool owned(const wobj *o, uint32_t session)
+{
+    return session ? o->owner_session == session : false;
+}
+
+bool wfpi_delete_owned(wfp_engine *e, uint32_t session)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->filters.n; i++) n += owned(&e->filters.v[i]->o, session);
+    for (size_t i = 0; i < e->callouts.n; i++) n += owned(&e->callouts.v[i]->o, session);
+    for (size_t i = 0; i < e->sublayers.n; i++) n += owned(&e->sublayers.v[i]->o, session);
+    for (size_t i = 0; i < e->providers.n; i++) n += owned(&e->providers.v[i]->o, session);
+    if (!wfpi_journal_reserve(e, n)) return false;
+    for (size_t i = e->filters.n; i-- > 0;) {
+        wfilter *f = e->filters.v[i];
+        if (!owned(&f->o, session)) continue;
+        wfpi_journal_add(e, WFP_OBJECT_FILTER, FWPM_CHANGE_DELETE, f, wfpi_store_remove(e, WFP_OBJECT_FILTER, f));
+    }
+    for (size_t i = e->callouts.n; i-- > 0;) {
+        wcallout *c = e->callouts.v[i];
+        if (!owned(&c->o, session)) continue;
+        wfpi_journal_add(e, WFP_OBJECT_CALLOUT, FWPM_CHANGE_DELETE, c, wfpi_store_remove(e, WFP_OBJECT_CALLOUT, c));
+    }
+    for (size_t i = e->sublayers.n; i-- > 0;) {
+        wsublayer *sl = e->sublayers.v[i];
+        if (!owned(&sl->o, session)) continue;
+        wfpi_journal_add(e, WFP_OBJECT_SUBLAYER, FWPM_CHANGE_DELETE, sl, wfpi_store_remove(e, WFP_OBJECT_SUBLAYER, sl));
+    }
+    for (size_t i = e->providers.n; i-- > 0;) {
+        wprovider *p = e->providers.v[i];
+        if (!owned(&p->o, session)) continue;
+        wfpi_journal_add(e, WFP_OBJECT_PROVIDER, FWPM_CHANGE_DELETE, p, wfpi_store_remove(e, WFP_OBJECT_PROVIDER, p));
+    }
+    return true;
+}
+
+/* Removes and frees objects for which `doomed` says so, dependants first,
+ * marking their layers stale. */
+static void delete_now_if(wfp_engine *e, bool (*doomed)(const wobj *o, bool persistent, uint32_t arg), uint32_t arg)
+{
+    for (size_t i = e->filters.n; i-- > 0;) {
+        wfilter *f = e->filters.v[i];
+        if (!doomed(&f->o, (f->pub.flags & (FWPM_FILTER_FLAG_PERSISTENT | FWPM_FILTER_FLAG_BOOTTIME)) != 0, arg)) continue;
+        wfpi_store_remove(e, WFP_OBJECT_FILTER, f);
+        wfpi_layer_dirty(e, f->layer->id);
+        notify_callout(e, f, FWPS_CALLOUT_NOTIFY_DELETE_FILTER);
+        free_filter(e, f);
+    }
+    for (size_t i = e->callouts.n; i-- > 0;) {
+        wcallout *c = e->callouts.v[i];
+        if (!doomed(&c->o, (c->pub.flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0, arg) || c->o.refs) continue;
+        wfpi_store_remove(e, WFP_OBJECT_CALLOUT, c);
+        free_callout(e, c);
+    }
+    for (size_t i = e->sublayers.n; i-- > 0;) {
+        wsublayer *sl = e->sublayers.v[i];
+        if (!doomed(&sl->o, (sl->pub.flags & FWPM_SUBLAYER_FLAG_PERSISTENT) != 0, arg) || sl->o.refs) continue;
+        wfpi_store_remove(e, WFP_OBJECT_SUBLAYER, sl);
+        free_sublayer(e, sl);
+    }
+    for (size_t i = e->providers.n; i-- > 0;) {
+        wprovider *p = e->providers.v[i];
+        if (!doomed(&p->o, (p->pub.flags & FWPM_PROVIDER_FLAG_PERSISTENT) != 0, arg) || p->o.refs) continue;
+        wfpi_store_remove(e, WFP_OBJECT_PROVIDER, p);
+        free_provider(e, p);
+    }
+}
+
+static bool doomed_owned(const wobj *o, bool persistent, uint32_t session)
+{
+    (void)persistent;
+    return owned(o, session);
+}
+
+static bool doomed_volatile(const wobj *o, bool persistent, uint32_t unused)
+{
+    (void)unused;
+    return !o->builtin && !persistent;
+}
+
+void wfpi_delete_owned_now(wfp_engine *e, uint32_t session)
+{
+    delete_now_if(e, doomed_owned, session);
+}
+
+void wfpi_delete_volatile_now(wfp_engine *e)
+{
+    delete_now_if(e, doomed_volatile, 0);
 }
 
 /* ---- engine lifecycle ---------------------------------------------------- */
@@ -451,7 +683,7 @@ wfp_engine *wfp_engine_create(const wfp_engine_config *config)
     e->next_callout_id = 1;
     e->nlayers = wfp_catalog_layer_count();
     e->layers = wfpi_calloc(e, e->nlayers, sizeof *e->layers);
-    if (!e->layers || !add_builtins(e)) {
+    if (!e->layers || !wfpi_bfe_init(e) || !add_builtins(e)) {
         wfp_engine_destroy(e);
         return NULL;
     }
@@ -461,13 +693,20 @@ wfp_engine *wfp_engine_create(const wfp_engine_config *config)
 void wfp_engine_destroy(wfp_engine *e)
 {
     if (!e) return;
+    wfpi_txn_discard(e);
+    wfpi_netlog_destroy(e);
     wfpi_snapshots_free(e);
     for (size_t i = 0; i < e->filters.n; i++) free_filter(e, e->filters.v[i]);
     for (size_t i = 0; i < e->callouts.n; i++) free_callout(e, e->callouts.v[i]);
     for (size_t i = 0; i < e->sublayers.n; i++) free_sublayer(e, e->sublayers.v[i]);
     for (size_t i = 0; i < e->providers.n; i++) free_provider(e, e->providers.v[i]);
     for (size_t i = 0; i < e->regs.n; i++) wfpi_free(e, e->regs.v[i]);
-    for (size_t i = 0; i < e->sessions.n; i++) wfpi_free(e, e->sessions.v[i]);
+    for (size_t i = 0; i < e->sessions.n; i++) {
+        wfpi_free(e, e->sessions.v[i]->token);
+        wfpi_free(e, e->sessions.v[i]->sddl);
+        wfpi_free(e, e->sessions.v[i]);
+    }
+    wfpi_bfe_free(e);
     wfpi_free(e, e->filters.v);
     wfpi_free(e, e->callouts.v);
     wfpi_free(e, e->sublayers.v);
@@ -502,20 +741,19 @@ static int new_life(const wfp_session *s, bool persistent)
 
 /* ---- providers ----------------------------------------------------------- */
 
-uint32_t wfp_provider_add(wfp_session *s, const wfp_provider *in)
+static uint32_t provider_add(wfp_session *s, const wfp_provider *in)
 {
-    wfp_engine *e;
+    wfp_engine *e = s->engine;
     wprovider *p;
     bool ok = true;
 
-    if (!s || !in) return FWP_E_NULL_POINTER;
-    e = s->engine;
     if (!in->display.name) return wfpi_fail(e, FWP_E_NULL_DISPLAY_NAME, "a provider needs a name");
     if (!wfp_guid_is_null(&in->key) && find_provider(e, &in->key))
         return wfpi_fail(e, FWP_E_ALREADY_EXISTS, "provider '%s' exists already", in->display.name);
     if (in->flags & ~(FWPM_PROVIDER_FLAG_PERSISTENT | FWPM_PROVIDER_FLAG_DISABLED))
         return wfpi_fail(e, FWP_E_INVALID_FLAGS, "provider flags 0x%x", (unsigned)in->flags);
-    if (!VEC_RESERVE(e, e->providers, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "provider");
+    if (!VEC_RESERVE(e, e->providers, 1) || !wfpi_journal_reserve(e, 1))
+        return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "provider");
     p = wfpi_calloc(e, 1, sizeof *p);
     if (!p) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "provider");
     p->pub = *in;
@@ -533,44 +771,89 @@ uint32_t wfp_provider_add(wfp_session *s, const wfp_provider *in)
     if (wfp_guid_is_null(&p->pub.key)) generate_key(e, "provider", &p->pub.key);
     p->o.owner_session = owner_of(s);
     e->providers.v[e->providers.n++] = p;
+    wfpi_journal_add(e, WFP_OBJECT_PROVIDER, FWPM_CHANGE_ADD, p, 0);
     return ERROR_SUCCESS;
+}
+
+/* Wraps a change in the session's transaction (or an implicit one) after
+ * checking `desired` on the object type's container. */
+#define WRITE_OP(s, container, desired, call)                                  \
+    do {                                                                       \
+        bool imp_;                                                             \
+        if (!(s)) return FWP_E_NULL_POINTER;                                   \
+        uint32_t rc_ = wfpi_op_begin((s), true, &imp_);                        \
+        if (rc_) return rc_;                                                   \
+        if ((desired) != 0) rc_ = wfpi_check_container((s), (container), (desired)); \
+        if (!rc_) rc_ = (call);                                                \
+        return wfpi_op_end((s), imp_, rc_);                                    \
+    } while (0)
+
+uint32_t wfp_provider_add(wfp_session *s, const wfp_provider *in)
+{
+    if (!in) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, WFP_OBJECT_PROVIDER, FWPM_ACTRL_ADD, provider_add(s, in));
+}
+
+/* Deletes a stored object inside the open transaction (journaled: freed
+ * at commit, put back by an abort). */
+static uint32_t journal_delete(wfp_session *s, uint32_t type, void *obj, wobj *o, const char *what)
+{
+    wfp_engine *e = s->engine;
+    uint32_t rc = check_delete_rights(s, o, what);
+    if (rc) return rc;
+    rc = wfpi_check_object(s, type, o, WFP_DELETE, what);
+    if (rc) return rc;
+    if (o->refs) return wfpi_fail(e, FWP_E_IN_USE, "%s is referenced by %u objects", what, (unsigned)o->refs);
+    if (!wfpi_journal_reserve(e, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "delete");
+    size_t index = wfpi_store_remove(e, type, obj);
+    wfpi_journal_add(e, type, FWPM_CHANGE_DELETE, obj, index);
+    return ERROR_SUCCESS;
+}
+
+/* Reads: not while another session holds the lock; READ on the object. */
+static uint32_t read_check(wfp_session *s, uint32_t type, const wobj *o, const char *what)
+{
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
+    return wfpi_check_object(s, type, o, FWPM_ACTRL_READ, what);
+}
+
+static uint32_t provider_delete(wfp_session *s, const wfp_guid *key)
+{
+    wprovider *p = find_provider(s->engine, key);
+    if (!p) return wfpi_fail(s->engine, FWP_E_PROVIDER_NOT_FOUND, "no such provider");
+    return journal_delete(s, WFP_OBJECT_PROVIDER, p, &p->o, "the provider");
 }
 
 uint32_t wfp_provider_delete_by_key(wfp_session *s, const wfp_guid *key)
 {
-    if (!s || !key) return FWP_E_NULL_POINTER;
-    wfp_engine *e = s->engine;
-    for (size_t i = 0; i < e->providers.n; i++) {
-        wprovider *p = e->providers.v[i];
-        if (!wfp_guid_eq(&p->pub.key, key)) continue;
-        uint32_t rc = check_delete_rights(s, &p->o, "the provider");
-        if (rc) return rc;
-        if (p->o.refs)
-            return wfpi_fail(e, FWP_E_IN_USE, "provider '%s' is referenced by %u objects",
-                             p->pub.display.name, (unsigned)p->o.refs);
-        vec_remove((void **)e->providers.v, &e->providers.n, i);
-        free_provider(e, p);
-        return ERROR_SUCCESS;
-    }
-    return wfpi_fail(e, FWP_E_PROVIDER_NOT_FOUND, "no such provider");
+    if (!key) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, 0, 0, provider_delete(s, key));
 }
 
 uint32_t wfp_provider_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_provider **out)
 {
     if (!s || !key || !out) return FWP_E_NULL_POINTER;
     wprovider *p = find_provider(s->engine, key);
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     if (!p) return wfpi_fail(s->engine, FWP_E_PROVIDER_NOT_FOUND, "no such provider");
+    rc = read_check(s, WFP_OBJECT_PROVIDER, &p->o, "the provider");
+    if (rc) return rc;
     *out = &p->pub;
     return ERROR_SUCCESS;
 }
 
 /* Resolves an optional provider reference for an object with lifetime `life`. */
-static uint32_t link_provider(wfp_engine *e, const wfp_guid *key, int life, wprovider **out)
+static uint32_t link_provider(wfp_session *s, const wfp_guid *key, int life, wprovider **out)
 {
+    wfp_engine *e = s->engine;
     *out = NULL;
     if (!key) return ERROR_SUCCESS;
     wprovider *p = find_provider(e, key);
     if (!p) return wfpi_fail(e, FWP_E_PROVIDER_NOT_FOUND, "no such provider");
+    uint32_t rc = wfpi_check_object(s, WFP_OBJECT_PROVIDER, &p->o, FWPM_ACTRL_ADD_LINK, "the provider");
+    if (rc) return rc;
     if (life_of(&p->o, (p->pub.flags & FWPM_PROVIDER_FLAG_PERSISTENT) != 0) < life)
         return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "provider '%s' lives shorter than the object",
                          p->pub.display.name);
@@ -605,28 +888,27 @@ static bool closest_free_weight(const wfp_engine *e, uint16_t want, uint16_t *go
     return false;
 }
 
-uint32_t wfp_sublayer_add(wfp_session *s, const wfp_sublayer *in)
+static uint32_t sublayer_add(wfp_session *s, const wfp_sublayer *in)
 {
-    wfp_engine *e;
+    wfp_engine *e = s->engine;
     wsublayer *sl;
     wprovider *prov;
     uint16_t weight;
     uint32_t rc;
     bool ok = true, persistent;
 
-    if (!s || !in) return FWP_E_NULL_POINTER;
-    e = s->engine;
     if (!in->display.name) return wfpi_fail(e, FWP_E_NULL_DISPLAY_NAME, "a sublayer needs a name");
     if (!wfp_guid_is_null(&in->key) && find_sublayer(e, &in->key))
         return wfpi_fail(e, FWP_E_ALREADY_EXISTS, "sublayer '%s' exists already", in->display.name);
     if (in->flags & ~FWPM_SUBLAYER_FLAG_PERSISTENT)
         return wfpi_fail(e, FWP_E_INVALID_FLAGS, "sublayer flags 0x%x", (unsigned)in->flags);
     persistent = (in->flags & FWPM_SUBLAYER_FLAG_PERSISTENT) != 0;
-    rc = link_provider(e, in->provider_key, new_life(s, persistent), &prov);
+    rc = link_provider(s, in->provider_key, new_life(s, persistent), &prov);
     if (rc) return rc;
     if (!closest_free_weight(e, in->weight, &weight))
         return wfpi_fail(e, FWP_E_TOO_MANY_SUBLAYERS, "every sublayer weight is taken");
-    if (!VEC_RESERVE(e, e->sublayers, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "sublayer");
+    if (!VEC_RESERVE(e, e->sublayers, 1) || !wfpi_journal_reserve(e, 1))
+        return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "sublayer");
     sl = wfpi_calloc(e, 1, sizeof *sl);
     if (!sl) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "sublayer");
     sl->pub = *in;
@@ -648,43 +930,47 @@ uint32_t wfp_sublayer_add(wfp_session *s, const wfp_sublayer *in)
     if (wfp_guid_is_null(&sl->pub.key)) generate_key(e, "sublayer", &sl->pub.key);
     sl->o.owner_session = owner_of(s);
     e->sublayers.v[e->sublayers.n++] = sl;
+    wfpi_journal_add(e, WFP_OBJECT_SUBLAYER, FWPM_CHANGE_ADD, sl, 0);
     return ERROR_SUCCESS;
+}
+
+uint32_t wfp_sublayer_add(wfp_session *s, const wfp_sublayer *in)
+{
+    if (!in) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, WFP_OBJECT_SUBLAYER, FWPM_ACTRL_ADD, sublayer_add(s, in));
+}
+
+static uint32_t sublayer_delete(wfp_session *s, const wfp_guid *key)
+{
+    wsublayer *sl = find_sublayer(s->engine, key);
+    if (!sl) return wfpi_fail(s->engine, FWP_E_SUBLAYER_NOT_FOUND, "no such sublayer");
+    return journal_delete(s, WFP_OBJECT_SUBLAYER, sl, &sl->o, "the sublayer");
 }
 
 uint32_t wfp_sublayer_delete_by_key(wfp_session *s, const wfp_guid *key)
 {
-    if (!s || !key) return FWP_E_NULL_POINTER;
-    wfp_engine *e = s->engine;
-    for (size_t i = 0; i < e->sublayers.n; i++) {
-        wsublayer *sl = e->sublayers.v[i];
-        if (!wfp_guid_eq(&sl->pub.key, key)) continue;
-        uint32_t rc = check_delete_rights(s, &sl->o, "the sublayer");
-        if (rc) return rc;
-        if (sl->o.refs)
-            return wfpi_fail(e, FWP_E_IN_USE, "sublayer '%s' still holds %u filters",
-                             sl->pub.display.name, (unsigned)sl->o.refs);
-        if (sl->provider) sl->provider->o.refs--;
-        vec_remove((void **)e->sublayers.v, &e->sublayers.n, i);
-        free_sublayer(e, sl);
-        return ERROR_SUCCESS;
-    }
-    return wfpi_fail(e, FWP_E_SUBLAYER_NOT_FOUND, "no such sublayer");
+    if (!key) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, 0, 0, sublayer_delete(s, key));
 }
 
 uint32_t wfp_sublayer_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_sublayer **out)
 {
     if (!s || !key || !out) return FWP_E_NULL_POINTER;
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     wsublayer *sl = find_sublayer(s->engine, key);
     if (!sl) return wfpi_fail(s->engine, FWP_E_SUBLAYER_NOT_FOUND, "no such sublayer");
+    rc = read_check(s, WFP_OBJECT_SUBLAYER, &sl->o, "the sublayer");
+    if (rc) return rc;
     *out = &sl->pub;
     return ERROR_SUCCESS;
 }
 
 /* ---- callouts (management side) ------------------------------------------ */
 
-uint32_t wfp_callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
+static uint32_t callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
 {
-    wfp_engine *e;
+    wfp_engine *e = s->engine;
     wcallout *c;
     wprovider *prov;
     const wfp_layer_info *layer;
@@ -692,8 +978,6 @@ uint32_t wfp_callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
     bool ok = true, persistent, added;
     wfp_guid key;
 
-    if (!s || !in) return FWP_E_NULL_POINTER;
-    e = s->engine;
     if (!in->display.name) return wfpi_fail(e, FWP_E_NULL_DISPLAY_NAME, "a callout needs a name");
     if (!wfp_guid_is_null(&in->key) && find_callout(e, &in->key))
         return wfpi_fail(e, FWP_E_ALREADY_EXISTS, "callout '%s' exists already", in->display.name);
@@ -706,9 +990,12 @@ uint32_t wfp_callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
     if (!(layer->flags & FWPM_LAYER_FLAG_KERNEL))
         return wfpi_fail(e, FWP_E_INCOMPATIBLE_LAYER, "callout '%s': %s is a user-mode layer",
                          in->display.name, layer->name);
-    persistent = (in->flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0;
-    rc = link_provider(e, in->provider_key, new_life(s, persistent), &prov);
+    rc = wfpi_check_container(s, WFP_OBJECT_LAYER, FWPM_ACTRL_ADD_LINK);
     if (rc) return rc;
+    persistent = (in->flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0;
+    rc = link_provider(s, in->provider_key, new_life(s, persistent), &prov);
+    if (rc) return rc;
+    if (!wfpi_journal_reserve(e, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "callout");
     uint64_t saved_keys = e->next_generated_key;
     key = in->key;
     if (wfp_guid_is_null(&key)) generate_key(e, "callout", &key);
@@ -744,41 +1031,32 @@ uint32_t wfp_callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
     }
     c->o.owner_session = owner_of(s);
     e->callouts.v[e->callouts.n++] = c;
+    wfpi_journal_add(e, WFP_OBJECT_CALLOUT, FWPM_CHANGE_ADD, c, 0);
     if (id) *id = cid;
     return ERROR_SUCCESS;
 }
 
-static uint32_t delete_callout_at(wfp_session *s, size_t i)
+uint32_t wfp_callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
 {
-    wfp_engine *e = s->engine;
-    wcallout *c = e->callouts.v[i];
-    uint32_t rc = check_delete_rights(s, &c->o, "the callout");
-    if (rc) return rc;
-    if (c->o.refs)
-        return wfpi_fail(e, FWP_E_IN_USE, "callout '%s' is used by %u filters", c->pub.display.name,
-                         (unsigned)c->o.refs);
-    if (c->provider) c->provider->o.refs--;
-    vec_remove((void **)e->callouts.v, &e->callouts.n, i);
-    free_callout(e, c);
-    return ERROR_SUCCESS;
+    if (!in) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, WFP_OBJECT_CALLOUT, FWPM_ACTRL_ADD, callout_add(s, in, id));
+}
+
+static uint32_t callout_delete(wfp_session *s, wcallout *c)
+{
+    if (!c) return wfpi_fail(s->engine, FWP_E_CALLOUT_NOT_FOUND, "no such callout");
+    return journal_delete(s, WFP_OBJECT_CALLOUT, c, &c->o, "the callout");
 }
 
 uint32_t wfp_callout_delete_by_key(wfp_session *s, const wfp_guid *key)
 {
-    if (!s || !key) return FWP_E_NULL_POINTER;
-    wfp_engine *e = s->engine;
-    for (size_t i = 0; i < e->callouts.n; i++)
-        if (wfp_guid_eq(&e->callouts.v[i]->pub.key, key)) return delete_callout_at(s, i);
-    return wfpi_fail(e, FWP_E_CALLOUT_NOT_FOUND, "no such callout");
+    if (!key) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, 0, 0, callout_delete(s, find_callout(s->engine, key)));
 }
 
 uint32_t wfp_callout_delete_by_id(wfp_session *s, uint32_t id)
 {
-    if (!s) return FWP_E_NULL_POINTER;
-    wfp_engine *e = s->engine;
-    for (size_t i = 0; i < e->callouts.n; i++)
-        if (e->callouts.v[i]->pub.callout_id == id) return delete_callout_at(s, i);
-    return wfpi_fail(e, FWP_E_CALLOUT_NOT_FOUND, "no callout with id %u", (unsigned)id);
+    WRITE_OP(s, 0, 0, callout_delete(s, find_callout_id(s->engine, id)));
 }
 
 /* The FLAG_REGISTERED output flag mirrors the registration table. */
@@ -791,8 +1069,12 @@ static void refresh_registered_flag(wfp_engine *e, wcallout *c)
 uint32_t wfp_callout_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_callout **out)
 {
     if (!s || !key || !out) return FWP_E_NULL_POINTER;
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     wcallout *c = find_callout(s->engine, key);
     if (!c) return wfpi_fail(s->engine, FWP_E_CALLOUT_NOT_FOUND, "no such callout");
+    rc = read_check(s, WFP_OBJECT_CALLOUT, &c->o, "the callout");
+    if (rc) return rc;
     refresh_registered_flag(s->engine, c);
     *out = &c->pub;
     return ERROR_SUCCESS;
@@ -801,8 +1083,12 @@ uint32_t wfp_callout_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_c
 uint32_t wfp_callout_get_by_id(wfp_session *s, uint32_t id, const wfp_callout **out)
 {
     if (!s || !out) return FWP_E_NULL_POINTER;
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     wcallout *c = find_callout_id(s->engine, id);
     if (!c) return wfpi_fail(s->engine, FWP_E_CALLOUT_NOT_FOUND, "no callout with id %u", (unsigned)id);
+    rc = read_check(s, WFP_OBJECT_CALLOUT, &c->o, "the callout");
+    if (rc) return rc;
     refresh_registered_flag(s->engine, c);
     *out = &c->pub;
     return ERROR_SUCCESS;
@@ -913,7 +1199,7 @@ static uint32_t validate_conditions(wfp_engine *e, const wfp_filter *f, const wf
     return ERROR_SUCCESS;
 }
 
-uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
+static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
 {
     wfp_engine *e;
     const wfp_layer_info *layer;
@@ -926,7 +1212,6 @@ uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     bool ok = true, persistent, is_callout;
     const char *name;
 
-    if (!s || !in) return FWP_E_NULL_POINTER;
     e = s->engine;
     name = in->display.name;
     if (!name) return wfpi_fail(e, FWP_E_NULL_DISPLAY_NAME, "a filter needs a name");
@@ -946,6 +1231,9 @@ uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
 
     sub = find_sublayer(e, wfp_guid_is_null(&in->sublayer_key) ? &layer->default_sublayer : &in->sublayer_key);
     if (!sub) return wfpi_fail(e, FWP_E_SUBLAYER_NOT_FOUND, "filter '%s': no such sublayer", name);
+    rc = wfpi_check_object(s, WFP_OBJECT_SUBLAYER, &sub->o, FWPM_ACTRL_ADD_LINK, "the sublayer");
+    if (!rc) rc = wfpi_check_container(s, WFP_OBJECT_LAYER, FWPM_ACTRL_ADD_LINK);
+    if (rc) return rc;
 
     if (!settable_action(in->action.type))
         return wfpi_fail(e, FWP_E_INVALID_ACTION_TYPE, "filter '%s': action 0x%x", name, (unsigned)in->action.type);
@@ -957,6 +1245,8 @@ uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     if (is_callout) {
         callout = find_callout(e, &in->action.key);
         if (!callout) return wfpi_fail(e, FWP_E_CALLOUT_NOT_FOUND, "filter '%s': no such callout", name);
+        rc = wfpi_check_object(s, WFP_OBJECT_CALLOUT, &callout->o, FWPM_ACTRL_ADD_LINK, "the callout");
+        if (rc) return rc;
         if (callout->layer != layer)
             return wfpi_fail(e, FWP_E_INCOMPATIBLE_LAYER, "filter '%s': callout '%s' belongs to %s, not %s", name,
                              callout->pub.display.name, callout->layer->name, layer->name);
@@ -978,11 +1268,12 @@ uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     if (callout && (uint32_t)life_of(&callout->o, (callout->pub.flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0) < life)
         return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "filter '%s': callout '%s' lives shorter than the filter",
                          name, callout->pub.display.name);
-    rc = link_provider(e, in->provider_key, (int)life, &prov);
+    rc = link_provider(s, in->provider_key, (int)life, &prov);
     if (rc) return rc;
 
     /* Build the whole object before anything in the store changes. */
-    if (!VEC_RESERVE(e, e->filters, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "filter");
+    if (!VEC_RESERVE(e, e->filters, 1) || !wfpi_journal_reserve(e, 1))
+        return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "filter");
     f = wfpi_calloc(e, 1, sizeof *f);
     if (!f) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "filter");
     f->pub = *in;
@@ -1068,69 +1359,44 @@ uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     sub->o.refs++;
     if (callout) callout->o.refs++;
     if (prov) prov->o.refs++;
-    wfpi_layer_dirty(e, layer->id);
+    wfpi_journal_add(e, WFP_OBJECT_FILTER, FWPM_CHANGE_ADD, f, 0);
     if (id) *id = f->pub.filter_id;
     return ERROR_SUCCESS;
 }
 
-/* Removes filters.v[index] and drops its references (no checks). */
-static void unlink_filter(wfp_engine *e, size_t index)
+uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
 {
-    wfilter *f = e->filters.v[index];
-    if (f->callout) {
-        wreg *r = find_reg(e, &f->callout->pub.key);
-        /* DELETE notifications cannot stop the delete (DDI notifyFn). */
-        if (r && r->reg.notify) {
-            wfp_fwps_filter view = {0};
-            view.filter_id = f->pub.filter_id;
-            view.weight = f->weight;
-            view.sublayer_weight = f->sublayer->pub.weight;
-            view.flags = f->fwps_flags;
-            view.action_type = f->pub.action.type;
-            view.callout_id = f->callout_id;
-            view.context = f->pub.raw_context;
-            view.management = &f->pub;
-            (void)r->reg.notify(r->reg.ctx, FWPS_CALLOUT_NOTIFY_DELETE_FILTER, NULL, &view);
-        }
-        f->callout->o.refs--;
-    }
-    f->sublayer->o.refs--;
-    if (f->provider) f->provider->o.refs--;
-    wfpi_layer_dirty(e, f->layer->id);
-    vec_remove((void **)e->filters.v, &e->filters.n, index);
-    free_filter(e, f);
+    if (!in) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, WFP_OBJECT_FILTER, FWPM_ACTRL_ADD, filter_add(s, in, id));
 }
 
-static uint32_t delete_filter_at(wfp_session *s, size_t index)
+static uint32_t filter_delete(wfp_session *s, size_t index)
 {
-    uint32_t rc = check_delete_rights(s, &s->engine->filters.v[index]->o, "the filter");
-    if (rc) return rc;
-    unlink_filter(s->engine, index);
-    return ERROR_SUCCESS;
+    if (index == SIZE_MAX) return wfpi_fail(s->engine, FWP_E_FILTER_NOT_FOUND, "no such filter");
+    wfilter *f = s->engine->filters.v[index];
+    return journal_delete(s, WFP_OBJECT_FILTER, f, &f->o, "the filter");
 }
 
 uint32_t wfp_filter_delete_by_key(wfp_session *s, const wfp_guid *key)
 {
-    if (!s || !key) return FWP_E_NULL_POINTER;
-    size_t i = filter_index_by_key(s->engine, key);
-    if (i == SIZE_MAX) return wfpi_fail(s->engine, FWP_E_FILTER_NOT_FOUND, "no such filter");
-    return delete_filter_at(s, i);
+    if (!key) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, 0, 0, filter_delete(s, filter_index_by_key(s->engine, key)));
 }
 
 uint32_t wfp_filter_delete_by_id(wfp_session *s, uint64_t id)
 {
-    if (!s) return FWP_E_NULL_POINTER;
-    size_t i = filter_index_by_id(s->engine, id);
-    if (i == SIZE_MAX)
-        return wfpi_fail(s->engine, FWP_E_FILTER_NOT_FOUND, "no filter with id %llu", (unsigned long long)id);
-    return delete_filter_at(s, i);
+    WRITE_OP(s, 0, 0, filter_delete(s, filter_index_by_id(s->engine, id)));
 }
 
 uint32_t wfp_filter_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_filter **out)
 {
     if (!s || !key || !out) return FWP_E_NULL_POINTER;
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     size_t i = filter_index_by_key(s->engine, key);
     if (i == SIZE_MAX) return wfpi_fail(s->engine, FWP_E_FILTER_NOT_FOUND, "no such filter");
+    rc = read_check(s, WFP_OBJECT_FILTER, &s->engine->filters.v[i]->o, "the filter");
+    if (rc) return rc;
     *out = &s->engine->filters.v[i]->pub;
     return ERROR_SUCCESS;
 }
@@ -1138,9 +1404,13 @@ uint32_t wfp_filter_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_fi
 uint32_t wfp_filter_get_by_id(wfp_session *s, uint64_t id, const wfp_filter **out)
 {
     if (!s || !out) return FWP_E_NULL_POINTER;
+    uint32_t rc = wfpi_session_enter(s);
+    if (rc) return rc;
     size_t i = filter_index_by_id(s->engine, id);
     if (i == SIZE_MAX)
         return wfpi_fail(s->engine, FWP_E_FILTER_NOT_FOUND, "no filter with id %llu", (unsigned long long)id);
+    rc = read_check(s, WFP_OBJECT_FILTER, &s->engine->filters.v[i]->o, "the filter");
+    if (rc) return rc;
     *out = &s->engine->filters.v[i]->pub;
     return ERROR_SUCCESS;
 }

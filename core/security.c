@@ -897,6 +897,85 @@ bool wfp_sd_access_check(const uint8_t *sd, uint32_t sd_len, const uint8_t *toke
     return false;
 }
 
+bool wfp_sd_access_check_chain(const uint8_t *const *sds, const uint32_t *lens, size_t n, const uint8_t *token,
+                               uint32_t token_len, uint32_t desired, uint32_t implicit)
+{
+    static const uint8_t owner_rights[12] = {1, 1, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0}; /* S-1-3-4 */
+    uint32_t remaining;
+    bool ok = true, is_owner = false, owner_ace = false, have_owner = false;
+
+    if (!token_valid(token, token_len)) return false;
+    remaining = map_generic(desired) & ~map_generic(implicit);
+    if (!map_generic(desired)) return false;
+    if (!remaining) return true;
+    for (size_t i = 0; i < n; i++)
+        if (sds[i] && !wfp_sd_valid(sds[i], lens[i])) return false;
+
+    /* the owner: the first level that names one */
+    for (size_t i = 0; i < n && !have_owner; i++) {
+        if (!sds[i]) continue;
+        uint32_t owner_off = rd32(sds[i] + 4);
+        if (!owner_off) continue;
+        have_owner = true;
+        is_owner = token_has(token, token_len, sds[i] + owner_off, sid_size_at(sds[i] + owner_off, lens[i] - owner_off), &ok);
+    }
+    /* OWNER RIGHTS anywhere on the walked path replaces the implicit owner rights */
+    for (size_t i = 0; i < n; i++) {
+        if (!sds[i]) continue;
+        uint16_t control = rd16(sds[i] + 2);
+        uint32_t dacl_off = rd32(sds[i] + 16);
+        if ((control & SE_DACL_PRESENT) && dacl_off) {
+            const uint8_t *acl = sds[i] + dacl_off;
+            uint32_t count = rd16(acl + 4), acl_size = rd16(acl + 2), pos = ACL_HEADER;
+            for (uint32_t k = 0; k < count && pos < acl_size; k++) {
+                const uint8_t *ace = acl + pos;
+                uint16_t size = rd16(ace + 2);
+                if (!(ace[1] & INHERIT_ONLY_ACE) &&
+                    sid_equal(ace + 8, (uint32_t)size - 8, owner_rights, sizeof owner_rights))
+                    owner_ace = true;
+                pos += size;
+            }
+        }
+        if (control & SE_DACL_PROTECTED) break;
+    }
+    if (is_owner && !owner_ace) remaining &= ~(READ_CONTROL | WRITE_DAC);
+    if (!remaining) return true;
+
+    for (size_t i = 0; i < n; i++) {
+        if (!sds[i]) continue;
+        uint16_t control = rd16(sds[i] + 2);
+        uint32_t dacl_off = rd32(sds[i] + 16);
+        if (control & SE_DACL_PRESENT) {
+            if (!dacl_off) return true; /* a NULL DACL at this level: everything */
+            const uint8_t *acl = sds[i] + dacl_off;
+            uint32_t count = rd16(acl + 4), pos = ACL_HEADER;
+            for (uint32_t k = 0; k < count; k++) {
+                const uint8_t *ace = acl + pos;
+                uint16_t size = rd16(ace + 2);
+                uint32_t mask = map_generic(rd32(ace + 4));
+                const uint8_t *sid = ace + 8;
+                uint32_t slen = (uint32_t)size - 8;
+                bool applies;
+                pos += size;
+                if (ace[1] & INHERIT_ONLY_ACE) continue;
+                if (ace[0] != ACCESS_ALLOWED_ACE_TYPE && ace[0] != ACCESS_DENIED_ACE_TYPE) continue;
+                if (sid_equal(sid, slen, owner_rights, sizeof owner_rights)) applies = is_owner;
+                else applies = token_has(token, token_len, sid, slen, &ok);
+                if (!ok) return false;
+                if (!applies) continue;
+                if (ace[0] == ACCESS_DENIED_ACE_TYPE) {
+                    if (mask & remaining) return false;
+                } else {
+                    remaining &= ~mask;
+                    if (!remaining) return true;
+                }
+            }
+        }
+        if (control & SE_DACL_PROTECTED) break;
+    }
+    return false;
+}
+
 bool wfp_token_build(const wfp_allocator *a, const char *const *sids, size_t count,
                      uint8_t **token, uint32_t *token_len)
 {

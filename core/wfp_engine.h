@@ -45,13 +45,166 @@ typedef struct wfp_session_desc {
     uint32_t flags;      /* FWPM_SESSION_FLAG_* */
     const char *user_sid; /* "S-1-5-18"; NULL: SYSTEM */
     bool admin;          /* member of BUILTIN\Administrators */
-    bool kernel_mode;
+    bool kernel_mode;    /* kernel-mode callers bypass every access check */
+    const char *const *groups; /* further group SIDs of the token ("S-1-5-32-556", "NO") */
+    size_t num_groups;
+    uint32_t txn_wait_timeout_ms; /* FWPM_SESSION0.txnWaitTimeoutInMSec; 0: 15 s; UINT32_MAX: infinite */
 } wfp_session_desc;
 
+/* FwpmEngineOpen0: needs FWPM_ACTRL_OPEN on the engine (administrators
+ * always have it). The session's token is its user SID, Everyone,
+ * Authenticated Users, BUILTIN\Administrators when `admin`, and `groups`. */
 uint32_t wfp_session_open(wfp_engine *engine, const wfp_session_desc *desc, wfp_session **out);
 /* Dynamic sessions take their objects with them. Accepts NULL. */
 void wfp_session_close(wfp_session *session);
 wfp_engine *wfp_session_engine(const wfp_session *session);
+uint32_t wfp_session_txn_wait_timeout_ms(const wfp_session *session); /* effective: 0 means 15000 */
+bool wfp_session_is_dynamic(const wfp_session *session);
+const wfp_guid *wfp_session_key(const wfp_session *session);
+
+/* ---- transactions (FwpmTransaction*0) ----------------------------------- */
+#define FWPM_TXN_READ_ONLY 0x00000001u
+
+/* One engine-wide lock: while a session's transaction (explicit, or the
+ * implicit one of a single call) holds it, every other session's call
+ * fails with FWP_E_TIMEOUT. The engine has no clock: waiting for the lock
+ * on virtual time is the caller's business (the scenario runner retries a
+ * blocked step when the lock frees, until the session's wait timeout). */
+uint32_t wfp_txn_begin(wfp_session *s, uint32_t flags);
+/* All or nothing: either every change of the transaction becomes visible
+ * (one new classify snapshot per changed layer, then the notifications),
+ * or none does and the transaction is aborted (ERROR_NOT_ENOUGH_MEMORY). */
+uint32_t wfp_txn_commit(wfp_session *s);
+uint32_t wfp_txn_abort(wfp_session *s);
+/* BFE's forced abort of a transaction held too long: its changes are
+ * undone, the lock is released, and the session's next call in it fails
+ * with FWP_E_TXN_ABORTED. */
+uint32_t wfp_txn_force_abort(wfp_session *s);
+/* The session holding the lock, or NULL. */
+const wfp_session *wfp_engine_lock_holder(const wfp_engine *engine);
+bool wfp_session_in_txn(const wfp_session *s);
+
+/* ---- engine options (FwpmEngineGetOption0 / SetOption0) ------------------ */
+enum {
+    FWPM_ENGINE_COLLECT_NET_EVENTS = 0,
+    FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS = 1,
+    FWPM_ENGINE_NAME_CACHE = 2,
+    FWPM_ENGINE_MONITOR_IPSEC_CONNECTIONS = 3,
+    FWPM_ENGINE_PACKET_QUEUING = 4,
+    FWPM_ENGINE_TXN_WATCHDOG_TIMEOUT_IN_MSEC = 5,
+    FWPM_ENGINE_OPTION_MAX = 6
+};
+/* Values are FWP_UINT32. Set: not inside a transaction
+ * (FWP_E_TXN_IN_PROGRESS), not from a dynamic session
+ * (FWP_E_DYNAMIC_SESSION_IN_PROGRESS), needs FWPM_ACTRL_WRITE; get needs
+ * FWPM_ACTRL_READ. */
+uint32_t wfp_engine_set_option(wfp_session *s, uint32_t option, const wfp_value *value);
+uint32_t wfp_engine_get_option(wfp_session *s, uint32_t option, wfp_value *value);
+
+/* ---- change notifications (Fwpm*SubscribeChanges0) ----------------------- */
+#define FWPM_SUBSCRIPTION_FLAG_NOTIFY_ON_ADD 0x00000001u
+#define FWPM_SUBSCRIPTION_FLAG_NOTIFY_ON_DELETE 0x00000002u
+
+/* Object types: for subscriptions, security containers and changes. */
+enum {
+    WFP_OBJECT_PROVIDER = 0,
+    WFP_OBJECT_SUBLAYER = 1,
+    WFP_OBJECT_CALLOUT = 2,
+    WFP_OBJECT_FILTER = 3,
+    WFP_OBJECT_LAYER = 4,
+    WFP_OBJECT_NET_EVENTS = 5,
+    WFP_OBJECT_TYPE_COUNT = 6
+};
+const char *wfp_object_type_name(uint32_t type); /* "provider", "sublayer", "callout", "filter", … */
+
+/* FWPM_*_CHANGE0 */
+typedef struct wfp_change {
+    uint32_t object_type; /* WFP_OBJECT_* */
+    uint32_t change_type; /* FWPM_CHANGE_ADD / FWPM_CHANGE_DELETE */
+    wfp_guid key;
+    uint64_t id;          /* filter id, callout id; 0 otherwise */
+} wfp_change;
+typedef void (*wfp_change_fn)(void *ctx, const wfp_change *change);
+
+struct wfp_filter_enum_template; /* wfp_enum.h */
+typedef struct wfp_subscription {
+    uint32_t object_type; /* WFP_OBJECT_PROVIDER … FILTER */
+    uint32_t flags;       /* FWPM_SUBSCRIPTION_FLAG_*; 0 means both */
+    const struct wfp_filter_enum_template *filter_template; /* filters: optional, copied */
+    const wfp_guid *provider_key; /* sublayers, callouts: optional template */
+    const wfp_guid *layer_key;    /* callouts: optional template */
+} wfp_subscription;
+
+/* Changes are delivered after the transaction that made them commits, in
+ * the order they were made, to every other session's matching
+ * subscriptions (in the order they subscribed), and only for objects the
+ * subscriber may read. A session never hears its own changes. Not inside a
+ * transaction (FWP_E_TXN_IN_PROGRESS); needs FWPM_ACTRL_SUBSCRIBE on the
+ * object type's container. */
+uint32_t wfp_subscribe_changes(wfp_session *s, const wfp_subscription *sub, wfp_change_fn fn, void *ctx,
+                               uint64_t *handle);
+uint32_t wfp_unsubscribe_changes(wfp_session *s, uint64_t handle);
+
+/* ---- security (Fwpm*GetSecurityInfo* / SetSecurityInfo*) ----------------- */
+#define OWNER_SECURITY_INFORMATION 0x00000001u
+#define GROUP_SECURITY_INFORMATION 0x00000002u
+#define DACL_SECURITY_INFORMATION 0x00000004u
+#define WFP_DELETE 0x00010000u       /* standard DELETE right */
+#define WFP_READ_CONTROL 0x00020000u
+#define WFP_WRITE_DAC 0x00040000u
+#define WFP_WRITE_OWNER 0x00080000u
+
+/* The security descriptor of an object (key), of an object type's
+ * container (key NULL), or of the engine (WFP_OBJECT_TYPE_COUNT). SDDL text,
+ * lent until the next call on the session. Needs READ_CONTROL. */
+uint32_t wfp_get_security(wfp_session *s, uint32_t object_type, const wfp_guid *key, const char **sddl);
+/* Replaces the parts named by `info` (OWNER/GROUP/DACL_SECURITY_INFORMATION)
+ * with those of `sddl`. Needs WRITE_OWNER / WRITE_DAC (the owner always has
+ * WRITE_DAC; an administrator may take ownership). Not inside a
+ * transaction; from a dynamic session only for its own objects. An object's
+ * own ACEs come before those it inherits from its container and the engine
+ * (unless its DACL is protected, "D:P"). */
+uint32_t wfp_set_security(wfp_session *s, uint32_t object_type, const wfp_guid *key, uint32_t info,
+                          const char *sddl);
+
+/* ---- lifetimes: reboot and BFE start ------------------------------------ */
+
+/* A reboot: every session ends (dynamic objects go), static objects go,
+ * persistent and boot-time objects stay; the net-event log is emptied.
+ * Until wfp_engine_bfe_start only boot-time filters are enforced; after it
+ * persistent filters are enforced again and boot-time filters no longer
+ * (the hand-over is atomic). Callout registrations stay (the drivers load
+ * at boot). Sessions are closed: their handles become invalid. */
+void wfp_engine_reboot(wfp_engine *engine);
+/* BFE start: persistent objects of providers whose service does not start
+ * automatically are disabled (FWPM_PROVIDER_FLAG_DISABLED,
+ * FWPM_FILTER_FLAG_DISABLED) and not enforced. */
+void wfp_engine_bfe_start(wfp_engine *engine);
+bool wfp_engine_bfe_running(const wfp_engine *engine);
+/* Services that do not start automatically (for provider gating at BFE
+ * start). Unknown services are auto-start. */
+uint32_t wfp_engine_set_service_autostart(wfp_engine *engine, const char *service, bool autostart);
+
+/* ---- statistics (FWPM_STATISTICS0) ------------------------------------- */
+typedef struct wfp_layer_stats {
+    uint64_t classify_count;
+    uint64_t permit_count; /* classifyPermitCount (NONE verdicts count as permits) */
+    uint64_t block_count;  /* classifyBlockCount */
+    uint64_t veto_count;   /* classifyVetoCount */
+} wfp_layer_stats;
+
+typedef struct wfp_engine_stats {
+    uint64_t classify_count;
+    uint64_t inbound_allowed_v4, inbound_blocked_v4, outbound_allowed_v4, outbound_blocked_v4;
+    uint64_t inbound_allowed_v6, inbound_blocked_v6, outbound_allowed_v6, outbound_blocked_v6;
+    uint64_t reauth_dir_inbound, reauth_dir_outbound, reauth_family_v4, reauth_family_v6;
+    uint64_t reauth_reason_policy_change;
+    uint64_t notifications_delivered;
+    uint64_t net_events_recorded, net_events_dropped;
+} wfp_engine_stats;
+
+void wfp_engine_get_stats(const wfp_engine *engine, wfp_engine_stats *out);
+void wfp_engine_get_layer_stats(const wfp_engine *engine, uint16_t layer_id, wfp_layer_stats *out);
 
 /* ---- management objects (FWPM_*0 shapes) ------------------------------- */
 typedef struct wfp_display_data {
@@ -244,6 +397,7 @@ typedef struct wfp_classify_request {
     const wfp_incoming_metadata *meta; /* optional */
     void *layer_data;                  /* handed to callouts */
     const wfp_flow_context_ops *flow;  /* optional */
+    uint64_t time_ns;                  /* virtual time, for net events */
 } wfp_classify_request;
 
 /* Why a verdict is what it is. One table, for enums and names. */

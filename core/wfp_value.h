@@ -179,6 +179,15 @@ bool wfp_sd_valid(const uint8_t *sd, uint32_t len);
 bool wfp_sd_access_check(const uint8_t *sd, uint32_t sd_len, const uint8_t *token,
                          uint32_t token_len, uint32_t desired);
 
+/* The same check over an inheritance chain: sds[0] is the object's own SD
+ * (entries may be NULL: no SD at that level), then its container's, then
+ * the engine's. The owner is the first owner in the chain; the DACLs'
+ * ACEs are walked in chain order, stopping after a protected DACL
+ * (SE_DACL_PROTECTED, "D:P"); a level whose SD has a NULL DACL grants
+ * everything. `implicit` bits are granted regardless (privileges). */
+bool wfp_sd_access_check_chain(const uint8_t *const *sds, const uint32_t *lens, size_t n, const uint8_t *token,
+                               uint32_t token_len, uint32_t desired, uint32_t implicit);
+
 /* Build a token blob from SID strings (user first). Allocated with `a`. */
 bool wfp_token_build(const wfp_allocator *a, const char *const *sids, size_t count,
                      uint8_t **token, uint32_t *token_len);

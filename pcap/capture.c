@@ -140,11 +140,16 @@ static uint64_t ts_to_ns(const struct pcap_pkthdr *h)
 {
     uint64_t sec;
 
+    uint64_t frac = (uint64_t)(h->ts.tv_usec >= 0 ? h->ts.tv_usec : 0);
+
     if (h->ts.tv_sec >= 0)
         sec = (uint64_t)h->ts.tv_sec;
     else
         sec = (uint64_t)(uint32_t)h->ts.tv_sec;
-    return sec * NS_PER_S + (uint64_t)(h->ts.tv_usec >= 0 ? h->ts.tv_usec : 0);
+    /* pcapng can carry 64-bit times past what fits in uint64 ns: saturate. */
+    if (sec > (UINT64_MAX - frac) / NS_PER_S)
+        return UINT64_MAX;
+    return sec * NS_PER_S + frac;
 }
 
 int wfp_capture_next(wfp_capture *c, wfp_packet *out)
@@ -292,7 +297,9 @@ int wfp_capture_writer_close(wfp_capture_writer *w)
 
     if (w == NULL)
         return 0;
-    if (pcap_dump_flush(w->dumper) != 0 || ferror(pcap_dump_file(w->dumper)))
+    /* pcap_dump_flush reports a failed write; ferror() on pcap_dump_file()
+     * is avoided because on Windows that FILE belongs to libpcap's C runtime. */
+    if (pcap_dump_flush(w->dumper) != 0)
         rc = -1;
     pcap_dump_close(w->dumper);
     pcap_close(w->dead);

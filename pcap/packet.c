@@ -371,13 +371,14 @@ static wfp_parse_status parse_l4(parser *ps, uint32_t l4, uint32_t dgram_end, ui
             st = WFP_PARSE_BAD_L4_LENGTH;
             p->l4_header_len = 20;
         } else if (doff > seg) {
+            /* Only a first fragment may end inside its TCP options. */
             st = frag ? WFP_PARSE_OK : WFP_PARSE_BAD_L4_LENGTH;
             p->l4_header_len = seg;
         } else {
             p->l4_header_len = doff;
-            if (doff > cap_end - l4)
-                st = WFP_PARSE_TRUNCATED_L4; /* options cut by the snaplen */
         }
+        if (st == WFP_PARSE_OK && p->l4_header_len > cap_end - l4)
+            st = WFP_PARSE_TRUNCATED_L4; /* options cut by the snaplen */
     } else if (proto == WFP_IPPROTO_UDP) {
         uint16_t ulen = rd16(d + l4 + 4);
 

@@ -142,6 +142,8 @@ void wfp_reasm_destroy(wfp_reasm *r)
 
 void wfp_reasm_set_drop_callback(wfp_reasm *r, wfp_reasm_drop_fn fn, void *ctx)
 {
+    if (r == NULL)
+        return;
     r->drop_fn = fn;
     r->drop_ctx = ctx;
 }
@@ -153,7 +155,7 @@ size_t wfp_reasm_pending(const wfp_reasm *r)
 
 const wfp_reasm_stats *wfp_reasm_get_stats(const wfp_reasm *r)
 {
-    return &r->stats;
+    return r != NULL ? &r->stats : NULL;
 }
 
 static int count(wfp_reasm *r, int result)

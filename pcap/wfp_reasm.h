@@ -102,7 +102,7 @@ typedef struct wfp_reasm_stats {
     uint64_t fragments;          /* fragments given to wfp_reasm_add */
     uint64_t completed;          /* datagrams returned whole */
     uint64_t overlaps;           /* overlapping fragments seen (either policy) */
-    uint64_t by_result[14];      /* count per result: index -result (1..13); 0 unused */
+    uint64_t by_result[1 - WFP_REASM_RESULT_MIN]; /* per negative result, at index -result; [0] unused */
 } wfp_reasm_stats;
 
 /* A datagram that timed out or was evicted, as the expiry callback sees it
@@ -153,6 +153,7 @@ size_t wfp_reasm_expire(wfp_reasm *r, uint64_t now_ns);
 
 /* Datagrams under reassembly. */
 size_t wfp_reasm_pending(const wfp_reasm *r);
+/* Counters since create; valid while r lives. NULL for a NULL r. */
 const wfp_reasm_stats *wfp_reasm_get_stats(const wfp_reasm *r);
 
 #endif

@@ -115,12 +115,10 @@ static size_t slot_of(const flow_table *t, const host_flow *f)
     return SIZE_MAX;
 }
 
-void wfpi_flow_remove(wfp_host *h, host_flow *f)
+static void unlink_flow(wfp_host *h, host_flow *f)
 {
     flow_table *t = &h->flows;
     size_t s;
-    if (!f || f->dead)
-        return;
     s = slot_of(t, f);
     if (s != SIZE_MAX) {
         t->state[s] = 2;
@@ -129,9 +127,22 @@ void wfpi_flow_remove(wfp_host *h, host_flow *f)
     }
     f->dead = true;
     t->dead++;
-    h->stats.flows_removed++;
     if (t->dead > 64 && t->dead > t->n / 2)
         (void)rebuild(h, t->n - t->dead); /* on failure the tables stay valid */
+}
+
+void wfpi_flow_remove(wfp_host *h, host_flow *f)
+{
+    if (!f || f->dead)
+        return;
+    h->stats.flows_removed++;
+    unlink_flow(h, f);
+}
+
+static void expire_flow(wfp_host *h, host_flow *f)
+{
+    h->stats.flows_expired++;
+    unlink_flow(h, f);
 }
 
 static bool expired(const wfp_host *h, const host_flow *f, uint64_t now)
@@ -155,9 +166,7 @@ host_flow *wfpi_flow_find(wfp_host *h, const flow_key *k, uint64_t now)
         if (t->state[s] == 1 && key_eq(&t->slots[s]->key, k)) {
             host_flow *f = t->slots[s];
             if (expired(h, f, now)) {
-                h->stats.flows_expired++;
-                h->stats.flows_removed--; /* counted as expired, not removed */
-                wfpi_flow_remove(h, f);
+                expire_flow(h, f);
                 return NULL;
             }
             return f;
@@ -209,9 +218,7 @@ void wfpi_flows_expire(wfp_host *h, uint64_t now)
     for (size_t i = 0; i < t->n; i++) {
         host_flow *f = t->v[i];
         if (!f->dead && expired(h, f, now)) {
-            h->stats.flows_expired++;
-            h->stats.flows_removed--;
-            wfpi_flow_remove(h, f);
+            expire_flow(h, f);
             /* a rebuild may have compacted the vector: restart the scan */
             if (t->dead == 0)
                 i = (size_t)-1;

@@ -501,7 +501,8 @@ wfp_host *wfp_host_create(const wfp_host_config *cfg, char *err, size_t errlen)
                 }
                 s->has_addr = true;
             }
-            if (s->listen && s->proto == WFP_SOCK_TCP && (uint32_t)(s->hi - s->lo) + 1 > WFP_HOST_MAX_LISTEN_PORTS) {
+            if (s->listen && (s->proto == WFP_SOCK_TCP || s->proto == WFP_SOCK_UDP) &&
+                (uint32_t)(s->hi - s->lo) + 1 > WFP_HOST_MAX_LISTEN_PORTS) {
                 seterr(err, errlen, "process %s: a listening socket covers more than %u ports",
                        h->procs[i].name, WFP_HOST_MAX_LISTEN_PORTS);
                 goto fail;
@@ -845,6 +846,7 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
     req.values = h->vals;
     req.num_values = li->num_fields;
     req.meta = &meta;
+    req.time_ns = c->now;
 
     rc = wfp_classify(h->engine, &req, v, h->trace);
     if (rc != 0) {
@@ -984,7 +986,7 @@ uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, c
     outcome_end(h, &c);
     if (out->held) {
         /* neither permitted nor blocked yet: the datagram's fate comes later */
-    } else if (out->path == WFP_HOST_PATH_FORWARD) {
+    } else if (out->path == WFP_HOST_PATH_FORWARD || out->discard == WFP_HOST_DISCARD_NOT_IP) {
         h->stats.ignored++;
     } else if (out->permitted) {
         h->stats.permitted++;

@@ -357,7 +357,8 @@ static void free_host(wfps_host *h)
 
 static bool load_sessions(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"name", "user", "admin", "dynamic", "host", "kernel", NULL};
+    static const char *const keys[] = {"name", "user", "admin", "dynamic", "host", "kernel", "groups",
+                                       "txn_wait_timeout", NULL};
     if (!wfp_yaml_expect(err, n, WFP_YAML_SEQUENCE, "sessions")) return false;
     for (size_t i = 0; i < n->count; i++) {
         const wfp_yaml_node *sn = n->items[i], *v;
@@ -386,6 +387,23 @@ static bool load_sessions(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_er
         if ((v = wfp_yaml_map_get(sn, "kernel")) && !wfp_yaml_get_bool(err, v, "session.kernel", &s->kernel))
             return false;
         if ((v = wfp_yaml_map_get(sn, "host")) && !get_text(err, v, "session.host", &s->host)) return false;
+        if ((v = wfp_yaml_map_get(sn, "txn_wait_timeout")) &&
+            !wfp_yaml_get_duration(err, v, "session.txn_wait_timeout", &s->txn_wait_timeout))
+            return false;
+        if ((v = wfp_yaml_map_get(sn, "groups"))) {
+            if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "session.groups")) return false;
+            s->groups = xcalloc(v->count, sizeof *s->groups);
+            if (!s->groups) return wfp_yaml_error(err, v, "out of memory");
+            for (size_t k = 0; k < v->count; k++) {
+                uint8_t sid[WFP_SID_MAX];
+                uint32_t len;
+                if (!get_text(err, v->items[k], "session.groups", &s->groups[k])) return false;
+                if (!wfp_sid_parse(s->groups[k], sid, &len))
+                    return wfp_yaml_error(err, v->items[k], "session.groups: expected a SID or an SDDL alias (NO, BA…), not '%s'",
+                                          s->groups[k]);
+            }
+            s->ngroups = v->count;
+        }
     }
     return true;
 }
@@ -401,7 +419,7 @@ static bool known_session(const wfps_scenario *sc, const char *name)
 static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_errors *err)
 {
     static const char *const keys[] = {"at", "session", "op", "provider", "sublayer", "callout", "filter", "name",
-                                       "object", "expect_error", "host", "enable", NULL};
+                                       "object", "expect_error", "host", "enable", "read_only", "bfe_start", NULL};
     if (!wfp_yaml_expect(err, n, WFP_YAML_SEQUENCE, "steps")) return false;
     for (size_t i = 0; i < n->count; i++) {
         const wfp_yaml_node *sn = n->items[i], *v;
@@ -477,6 +495,16 @@ static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_error
             if ((v = wfp_yaml_map_get(sn, "enable")) && !wfp_yaml_get_bool(err, v, "step.enable", &st->enable))
                 return false;
             break;
+        case WFPS_OP_BEGIN:
+            if ((v = wfp_yaml_map_get(sn, "read_only")) && !wfp_yaml_get_bool(err, v, "step.read_only", &st->read_only))
+                return false;
+            break;
+        case WFPS_OP_REBOOT:
+            if ((v = wfp_yaml_map_get(sn, "bfe_start"))) {
+                if (!wfp_yaml_get_duration(err, v, "step.bfe_start", &st->bfe_start)) return false;
+                st->has_bfe_start = true;
+            }
+            break;
         default:
             break;
         }
@@ -490,7 +518,9 @@ static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_error
                          ((st->op >= WFPS_OP_DELETE_PROVIDER && st->op <= WFPS_OP_DELETE_FILTER) ||
                           st->op == WFPS_OP_REGISTER_CALLOUT || st->op == WFPS_OP_UNREGISTER_CALLOUT)) ||
                         (!strcmp(key, "object") && (st->op == WFPS_OP_SUBSCRIBE || st->op == WFPS_OP_UNSUBSCRIBE)) ||
-                        (!strcmp(key, "enable") && st->op == WFPS_OP_ENABLE_NET_EVENTS);
+                        (!strcmp(key, "enable") && st->op == WFPS_OP_ENABLE_NET_EVENTS) ||
+                        (!strcmp(key, "read_only") && st->op == WFPS_OP_BEGIN) ||
+                        (!strcmp(key, "bfe_start") && st->op == WFPS_OP_REBOOT);
             if (!used)
                 return wfp_yaml_error(err, sn->pairs[k].key, "op '%s' takes no '%s'", op, key);
         }
@@ -840,12 +870,72 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
     }
     if ((v = wfp_yaml_map_get(n, "net_events"))) {
         static const char *const nkeys[] = {"match", "events", NULL};
+        static const char *const ekeys[] = {"type", "packet", "layer", "filter", "host", NULL};
+        const wfp_yaml_node *x, *evs;
         if (!wfp_yaml_check_keys(err, v, "expect.net_events", nkeys)) return false;
         ex->net_events = v;
+        if ((x = wfp_yaml_map_get(v, "match"))) {
+            const char *t;
+            if (!get_text(err, x, "net_events.match", &t)) return false;
+            if (!strcmp(t, "subset")) ex->net_events_subset = true;
+            else if (strcmp(t, "exact")) return wfp_yaml_error(err, x, "net_events.match: expected exact or subset, not '%s'", t);
+        }
+        if (!wfp_yaml_require(err, v, "events", "expect.net_events", &evs) ||
+            !wfp_yaml_expect(err, evs, WFP_YAML_SEQUENCE, "net_events.events"))
+            return false;
+        ex->events = xcalloc(evs->count, sizeof *ex->events);
+        if (!ex->events) return wfp_yaml_error(err, evs, "out of memory");
+        ex->nevents = evs->count;
+        for (size_t i = 0; i < evs->count; i++) {
+            const wfp_yaml_node *en = evs->items[i];
+            wfps_expect_event *ee = &ex->events[i];
+            const char *t;
+            ee->node = en;
+            ee->layer = -1;
+            if (!wfp_yaml_check_keys(err, en, "net event", ekeys)) return false;
+            if (!wfp_yaml_require(err, en, "type", "net event", &x) || !get_text(err, x, "net event type", &t)) return false;
+            if (!strcmp(t, "classify_drop")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_DROP;
+            else if (!strcmp(t, "classify_allow")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_ALLOW;
+            else return wfp_yaml_error(err, x, "net event type: expected classify_drop or classify_allow, not '%s'", t);
+            if ((x = wfp_yaml_map_get(en, "packet")) &&
+                !wfp_yaml_get_uint64(err, x, "net event packet", 1, UINT64_MAX, &ee->packet))
+                return false;
+            if ((x = wfp_yaml_map_get(en, "layer")) && !get_layer(err, x, "net event layer", &ee->layer)) return false;
+            if ((x = wfp_yaml_map_get(en, "filter")) && !get_text(err, x, "net event filter", &ee->filter)) return false;
+            if ((x = wfp_yaml_map_get(en, "host")) && !get_text(err, x, "net event host", &ee->host)) return false;
+        }
     }
     if ((v = wfp_yaml_map_get(n, "notifications"))) {
+        static const char *const okeys[] = {"session", "change", "object", "name", NULL};
         if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "expect.notifications")) return false;
         ex->notifications = v;
+        ex->notes = xcalloc(v->count, sizeof *ex->notes);
+        if (!ex->notes) return wfp_yaml_error(err, v, "out of memory");
+        ex->nnotes = v->count;
+        for (size_t i = 0; i < v->count; i++) {
+            const wfp_yaml_node *nn = v->items[i], *x;
+            wfps_expect_note *en = &ex->notes[i];
+            const char *t;
+            en->node = nn;
+            if (!wfp_yaml_check_keys(err, nn, "notification", okeys)) return false;
+            if (!wfp_yaml_require(err, nn, "session", "notification", &x) || !get_text(err, x, "notification.session", &en->session))
+                return false;
+            if (!known_session(sc, en->session))
+                return wfp_yaml_error(err, x, "notification.session: no session named '%s'", en->session);
+            if (!wfp_yaml_require(err, nn, "change", "notification", &x) || !get_text(err, x, "notification.change", &t))
+                return false;
+            if (!strcmp(t, "add")) en->change = FWPM_CHANGE_ADD;
+            else if (!strcmp(t, "delete")) en->change = FWPM_CHANGE_DELETE;
+            else return wfp_yaml_error(err, x, "notification.change: expected add or delete, not '%s'", t);
+            if (!wfp_yaml_require(err, nn, "object", "notification", &x) || !get_text(err, x, "notification.object", &t))
+                return false;
+            en->object = WFP_OBJECT_TYPE_COUNT;
+            for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
+                if (!strcmp(t, wfp_object_type_name(k))) en->object = k;
+            if (en->object == WFP_OBJECT_TYPE_COUNT)
+                return wfp_yaml_error(err, x, "notification.object: expected provider, sublayer, callout or filter, not '%s'", t);
+            if ((x = wfp_yaml_map_get(nn, "name")) && !get_text(err, x, "notification.name", &en->name)) return false;
+        }
     }
     if ((v = wfp_yaml_map_get(n, "stats"))) {
         if (!wfp_yaml_expect(err, v, WFP_YAML_MAPPING, "expect.stats")) return false;
@@ -1009,6 +1099,7 @@ void wfp_scenario_free(wfp_scenario *sc)
     for (size_t i = 0; i < sc->nhosts; i++) free_host(&sc->hosts[i]);
     free(sc->hosts);
     free(sc->links);
+    for (size_t i = 0; i < sc->nsessions; i++) free((void *)sc->sessions[i].groups);
     free(sc->sessions);
     free(sc->steps);
     for (size_t i = 0; i < sc->ntraffic; i++) {
@@ -1020,6 +1111,8 @@ void wfp_scenario_free(wfp_scenario *sc)
     for (size_t i = 0; i < sc->expect.nclasses; i++) free(sc->expect.classes[i].calls);
     free(sc->expect.classes);
     free(sc->expect.stats);
+    free(sc->expect.events);
+    free(sc->expect.notes);
     free(sc->name_storage);
     wfp_yaml_doc_free(sc->doc);
     free(sc->path);

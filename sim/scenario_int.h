@@ -5,6 +5,7 @@
 
 #include "scenario.h"
 #include "wfp_host.h"
+#include "wfp_netevent.h"
 #include "wfp_packet.h"
 
 /* Step operations, in the contract's words. One table. */
@@ -59,6 +60,9 @@ typedef struct wfps_session {
     const char *user;
     const char *host;
     bool admin, dynamic, kernel;
+    int64_t txn_wait_timeout; /* ns; 0: the default 15 s */
+    const char **groups;
+    size_t ngroups;
     const wfp_yaml_node *node;
 } wfps_session;
 
@@ -74,6 +78,9 @@ typedef struct wfps_step {
     bool has_expect_error;
     uint32_t expect_error;
     bool enable;
+    bool read_only;     /* begin */
+    int64_t bfe_start;  /* reboot: BFE starts this long after (0: at once) */
+    bool has_bfe_start;
 } wfps_step;
 
 typedef struct wfps_traffic {
@@ -124,13 +131,35 @@ typedef struct wfps_expect_stat {
     uint64_t value;
 } wfps_expect_stat;
 
+typedef struct wfps_expect_event {
+    const wfp_yaml_node *node;
+    uint32_t type;      /* FWPM_NET_EVENT_TYPE_* */
+    uint64_t packet;    /* 0: any */
+    int layer;          /* -1: any */
+    const char *filter;
+    const char *host;
+} wfps_expect_event;
+
+typedef struct wfps_expect_note {
+    const wfp_yaml_node *node;
+    const char *session;
+    uint32_t change;    /* FWPM_CHANGE_* */
+    uint32_t object;    /* WFP_OBJECT_* */
+    const char *name;
+} wfps_expect_note;
+
 typedef struct wfps_expect {
     wfps_expect_packet *packets;
     size_t npackets, packets_cap;
     wfps_expect_class *classes;
     size_t nclasses, classes_cap;
     const wfp_yaml_node *net_events;
+    bool net_events_subset;
+    wfps_expect_event *events;
+    size_t nevents;
     const wfp_yaml_node *notifications;
+    wfps_expect_note *notes;
+    size_t nnotes;
     wfps_expect_stat *stats;
     size_t nstats, stats_cap;
     bool has_flows;

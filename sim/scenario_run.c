@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "scenario_int.h"
 #include "wfp_capture.h"
+#include "wfp_netevent.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -158,12 +159,43 @@ typedef struct rhost {
     wfp_host *host;
     wfp_policy *policy;
     wfp_session *def;
+    wfp_session *observer; /* kernel-mode: tags net events with packets */
+    int64_t bfe_start_at;   /* after a reboot with bfe_start: when BFE starts; -1: running */
 } rhost;
 
 typedef struct rsession {
     int host;
     wfp_session *s; /* NULL once closed */
+    int64_t txn_since; /* explicit transaction open since; -1: none */
 } rsession;
+
+/* One delivered change notification. */
+typedef struct rnote {
+    const char *session;
+    int host;
+    wfp_change change;
+} rnote;
+
+/* A subscription's callback context. */
+typedef struct rsub {
+    struct run *ru;
+    const char *session;
+    int host;
+} rsub;
+
+/* Which packet a net event was recorded for. */
+typedef struct rtag {
+    int host;
+    uint64_t sequence;
+    uint64_t packet;
+} rtag;
+
+/* A step waiting for the transaction lock. */
+typedef struct rpending {
+    const wfps_step *step;
+    size_t number;
+    int64_t deadline;
+} rpending;
 
 typedef struct source {
     wfps_traffic *t;
@@ -199,7 +231,71 @@ typedef struct run {
     size_t ndeliveries, deliveries_cap;
     uint64_t delivery_seq;
     int64_t now;
+    uint64_t current_packet; /* the packet being classified (net-event tags) */
+    rnote *notes;
+    size_t nnotes, notes_cap;
+    rsub **subs;
+    size_t nsubs, subs_cap;
+    rtag *tags;
+    size_t ntags, tags_cap;
+    rpending *pending;
+    size_t npending, pending_cap;
 } run;
+
+/* Grows an array of `elem`-sized items by one; NULL when memory runs out. */
+static void *push_item(void **v, size_t *n, size_t *cap, size_t elem)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        void *nv = realloc(*v, ncap * elem);
+        if (!nv) return NULL;
+        *v = nv;
+        *cap = ncap;
+    }
+    void *slot = (char *)*v + (*n)++ * elem;
+    memset(slot, 0, elem);
+    return slot;
+}
+
+static void on_change(void *ctx, const wfp_change *c)
+{
+    rsub *sub = ctx;
+    rnote *n = push_item((void **)&sub->ru->notes, &sub->ru->nnotes, &sub->ru->notes_cap, sizeof *n);
+    if (!n) return;
+    n->session = sub->session;
+    n->host = sub->host;
+    n->change = *c;
+}
+
+typedef struct rtagctx {
+    struct run *ru;
+    int host;
+} rtagctx;
+
+static void on_net_event(void *ctx, const wfp_net_event *ev)
+{
+    rsub *sub = ctx;
+    rtag *t = push_item((void **)&sub->ru->tags, &sub->ru->ntags, &sub->ru->tags_cap, sizeof *t);
+    if (!t) return;
+    t->host = sub->host;
+    t->sequence = ev->sequence;
+    t->packet = sub->ru->current_packet;
+}
+
+static rsub *new_sub(run *ru, const char *session, int host)
+{
+    rsub **slot = push_item((void **)&ru->subs, &ru->nsubs, &ru->subs_cap, sizeof *slot);
+    if (!slot) return NULL;
+    *slot = calloc(1, sizeof **slot);
+    if (!*slot) {
+        ru->nsubs--;
+        return NULL;
+    }
+    (*slot)->ru = ru;
+    (*slot)->session = session;
+    (*slot)->host = host;
+    return *slot;
+}
 
 static const char *layer_short(uint16_t id)
 {
@@ -245,6 +341,37 @@ static int session_host(const run *ru, const wfps_session *s)
     return s->host ? wfps_host_index(ru->sc, s->host) : 0;
 }
 
+/* A kernel-mode session per host that tags every net event with the
+ * packet being classified (sees everything: kernel mode skips access checks). */
+static bool open_observer(run *ru, int h)
+{
+    wfp_session_desc d;
+    memset(&d, 0, sizeof d);
+    d.name = "wfpsim-observer";
+    d.kernel_mode = true;
+    rhost *rh = &ru->hosts[h];
+    if (wfp_session_open(wfp_host_engine(rh->host), &d, &rh->observer)) return false;
+    rsub *sub = new_sub(ru, "wfpsim-observer", h);
+    uint64_t handle;
+    return sub && wfp_net_event_subscribe(rh->observer, NULL, on_net_event, sub, &handle) == 0;
+}
+
+static bool open_declared(run *ru, size_t i)
+{
+    const wfps_session *s = &ru->sc->sessions[i];
+    wfp_session_desc d = {0};
+    int h = ru->sessions[i].host;
+    d.name = s->name;
+    d.user_sid = s->user;
+    d.admin = s->admin;
+    d.kernel_mode = s->kernel;
+    d.groups = s->groups;
+    d.num_groups = s->ngroups;
+    d.txn_wait_timeout_ms = s->txn_wait_timeout ? (uint32_t)((s->txn_wait_timeout + 999999) / 1000000) : 0;
+    d.flags = s->dynamic ? FWPM_SESSION_FLAG_DYNAMIC : 0;
+    return wfp_session_open(wfp_host_engine(ru->hosts[h].host), &d, &ru->sessions[i].s) == 0;
+}
+
 static bool setup(run *ru, wfp_yaml_errors *err)
 {
     const wfps_scenario *sc = ru->sc;
@@ -269,20 +396,22 @@ static bool setup(run *ru, wfp_yaml_errors *err)
         uint32_t rc = wfp_session_open(wfp_host_engine(h->host), &d, &h->def);
         if (rc) return wfp_yaml_error(err, NULL, "cannot open the default session: %s", wfp_result_name(rc));
         if (sc->hosts[i].policy && !wfp_policy_apply(h->policy, h->def, sc->hosts[i].policy, err)) return false;
+        h->bfe_start_at = -1;
+        /* engine: options */
+        wfp_value v = {FWP_UINT32, {.u32 = sc->engine.collect_net_events ? 1u : 0u}};
+        wfp_value kw = {FWP_UINT32, {.u32 = sc->engine.keywords}};
+        if (wfp_engine_set_option(h->def, FWPM_ENGINE_COLLECT_NET_EVENTS, &v) ||
+            wfp_engine_set_option(h->def, FWPM_ENGINE_NET_EVENT_MATCH_ANY_KEYWORDS, &kw))
+            return wfp_yaml_error(err, NULL, "cannot set engine options: %s", wfp_engine_last_error(wfp_host_engine(h->host)));
+        if (!open_observer(ru, (int)i)) return wfp_yaml_error(err, NULL, "cannot observe net events");
     }
     for (size_t i = 0; i < sc->nsessions; i++) {
         const wfps_session *s = &sc->sessions[i];
-        wfp_session_desc d = {0};
         int h = session_host(ru, s);
-        d.name = s->name;
-        d.user_sid = s->user;
-        d.admin = s->admin;
-        d.kernel_mode = s->kernel;
-        d.flags = s->dynamic ? FWPM_SESSION_FLAG_DYNAMIC : 0;
         ru->sessions[i].host = h;
-        uint32_t rc = wfp_session_open(wfp_host_engine(ru->hosts[h].host), &d, &ru->sessions[i].s);
-        if (rc)
-            return wfp_yaml_error(err, s->node, "cannot open session '%s': %s (%s)", s->name, wfp_result_name(rc),
+        ru->sessions[i].txn_since = -1;
+        if (!open_declared(ru, i))
+            return wfp_yaml_error(err, s->node, "cannot open session '%s': %s", s->name,
                                   wfp_engine_last_error(wfp_host_engine(ru->hosts[h].host)));
     }
     return true;
@@ -304,6 +433,11 @@ static void teardown(run *ru)
         free(ru->hosts);
     }
     free(ru->sessions);
+    for (size_t i = 0; i < ru->nsubs; i++) free(ru->subs[i]);
+    free(ru->subs);
+    free(ru->notes);
+    free(ru->tags);
+    free(ru->pending);
 }
 
 /* ---- steps -------------------------------------------------------------- */
@@ -333,13 +467,32 @@ static const char *code_name(uint32_t code, char *buf, size_t n)
     return buf;
 }
 
-/* Runs one step; false when the scenario cannot go on. */
-static bool do_step(run *ru, const wfps_step *st, size_t number)
+static rsession *declared(run *ru, const char *name)
+{
+    for (size_t i = 0; i < ru->sc->nsessions; i++)
+        if (!strcmp(ru->sc->sessions[i].name, name)) return &ru->sessions[i];
+    return NULL;
+}
+
+/* Does this op take the transaction lock (so it waits while another
+ * session holds it)? Driver-side and host-wide ops do not. */
+static bool needs_lock(int op)
+{
+    return op != WFPS_OP_REGISTER_CALLOUT && op != WFPS_OP_UNREGISTER_CALLOUT && op != WFPS_OP_REBOOT &&
+           op != WFPS_OP_CLOSE_SESSION;
+}
+
+static bool run_pending(run *ru);
+
+/* Runs one step; false when the scenario cannot go on. `timed_out`: the
+ * step waited for the lock until its session's timeout. */
+static bool do_step_now(run *ru, const wfps_step *st, size_t number, bool timed_out)
 {
     int h = step_host(ru, st);
     rhost *rh = &ru->hosts[h];
     wfp_engine *e = wfp_host_engine(rh->host);
     wfp_session *s = step_session(ru, st, h);
+    rsession *rs = strcmp(st->session, "default") ? declared(ru, st->session) : NULL;
     const char *op = wfps_op_name(st->op);
     uint32_t code = ERROR_SUCCESS;
     bool changed = false;
@@ -351,6 +504,16 @@ static bool do_step(run *ru, const wfps_step *st, size_t number)
         set_error(ru->r, "%s:%u:%u: step %zu (%s): session '%s' is closed", st->node->file, st->node->line,
                   st->node->column, number, op, st->session);
         return false;
+    }
+    /* waiting for the lock: the step runs when it frees, or fails at the timeout */
+    const wfp_session *holder = wfp_engine_lock_holder(e);
+    if (!timed_out && needs_lock(st->op) && holder && holder != s) {
+        rpending *pd = push_item((void **)&ru->pending, &ru->npending, &ru->pending_cap, sizeof *pd);
+        if (!pd) return false;
+        pd->step = st;
+        pd->number = number;
+        pd->deadline = ru->now + (int64_t)wfp_session_txn_wait_timeout_ms(s) * 1000000;
+        return true;
     }
     switch (st->op) {
     case WFPS_OP_ADD_PROVIDER:
@@ -405,26 +568,94 @@ static bool do_step(run *ru, const wfps_step *st, size_t number)
         if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
         changed = code == ERROR_SUCCESS;
         break;
+    case WFPS_OP_BEGIN:
+        code = wfp_txn_begin(s, st->read_only ? FWPM_TXN_READ_ONLY : 0);
+        if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
+        else if (rs) rs->txn_since = ru->now;
+        break;
+    case WFPS_OP_COMMIT:
+    case WFPS_OP_ABORT:
+        code = st->op == WFPS_OP_COMMIT ? wfp_txn_commit(s) : wfp_txn_abort(s);
+        if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
+        if (rs) rs->txn_since = -1;
+        changed = st->op == WFPS_OP_COMMIT && code == ERROR_SUCCESS;
+        break;
+    case WFPS_OP_SUBSCRIBE: {
+        rsub *sub = new_sub(ru, st->session, h);
+        if (!sub) return false;
+        uint64_t handle;
+        if (!strcmp(st->name, "net_event")) {
+            code = wfp_net_event_subscribe(s, NULL, on_net_event, sub, &handle);
+        } else {
+            wfp_subscription ws;
+            memset(&ws, 0, sizeof ws);
+            for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
+                if (!strcmp(st->name, wfp_object_type_name(k))) ws.object_type = k;
+            code = !strcmp(st->name, "provider_context")
+                       ? FWP_E_NOT_FOUND /* provider contexts are not modelled */
+                       : wfp_subscribe_changes(s, &ws, on_change, sub, &handle);
+        }
+        if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
+        break;
+    }
+    case WFPS_OP_UNSUBSCRIBE:
+        /* every subscription of that session to that object type */
+        code = FWP_E_NOT_FOUND;
+        for (uint64_t hd = 1; hd <= 4096; hd++) {
+            if (!strcmp(st->name, "net_event")) {
+                if (wfp_net_event_unsubscribe(s, hd) == 0) code = ERROR_SUCCESS;
+            } else if (wfp_unsubscribe_changes(s, hd) == 0) {
+                code = ERROR_SUCCESS;
+            }
+        }
+        if (code) snprintf(detail, sizeof detail, "no subscription to %s in session '%s'", st->name, st->session);
+        break;
+    case WFPS_OP_ENABLE_NET_EVENTS: {
+        wfp_value v = {FWP_UINT32, {.u32 = st->enable ? 1u : 0u}};
+        code = wfp_engine_set_option(s, FWPM_ENGINE_COLLECT_NET_EVENTS, &v);
+        if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
+        break;
+    }
     case WFPS_OP_CLOSE_SESSION:
         if (!strcmp(st->session, "default")) {
             set_error(ru->r, "%s:%u:%u: step %zu: the default session cannot be closed", st->node->file,
                       st->node->line, st->node->column, number);
             return false;
         }
-        for (size_t i = 0; i < ru->sc->nsessions; i++)
-            if (!strcmp(ru->sc->sessions[i].name, st->session)) {
-                wfp_session_close(ru->sessions[i].s);
-                ru->sessions[i].s = NULL;
-            }
+        if (rs) {
+            wfp_session_close(rs->s);
+            rs->s = NULL;
+            rs->txn_since = -1;
+        }
         changed = true;
         break;
+    case WFPS_OP_REBOOT: {
+        /* every session ends; persistent and boot-time objects stay; the
+         * implicit default session and the observer come back at once */
+        wfp_engine_reboot(e);
+        for (size_t i = 0; i < ru->sc->nsessions; i++)
+            if (ru->sessions[i].host == h) {
+                ru->sessions[i].s = NULL;
+                ru->sessions[i].txn_since = -1;
+            }
+        wfp_session_desc d = {0};
+        d.name = "default";
+        d.admin = true;
+        d.user_sid = "S-1-5-18";
+        if (wfp_session_open(e, &d, &rh->def) || !open_observer(ru, h)) {
+            set_error(ru->r, "step %zu: cannot reopen sessions after the reboot", number);
+            return false;
+        }
+        if (st->has_bfe_start && st->bfe_start > 0) {
+            rh->bfe_start_at = ru->now + st->bfe_start;
+        } else {
+            wfp_engine_bfe_start(e);
+        }
+        changed = true;
+        break;
+    }
     default:
-        /* transactions, subscriptions, net events and reboots need the BFE
-         * layer (sessions with transactions, notifications, net events):
-         * not simulated yet, and a scenario that relies on them must not
-         * pass by accident. */
-        set_error(ru->r, "%s:%u:%u: step %zu: op '%s' is not simulated yet", st->node->file, st->node->line,
-                  st->node->column, number, op);
+        set_error(ru->r, "%s:%u:%u: step %zu: unknown op", st->node->file, st->node->line, st->node->column, number);
         return false;
     }
     char b1[16], b2[16];
@@ -438,6 +669,32 @@ static bool do_step(run *ru, const wfps_step *st, size_t number)
              number, op, code_name(code, b1, sizeof b1), detail);
     }
     if (changed) wfp_host_policy_changed(rh->host, (uint64_t)ru->now);
+    /* a released lock lets waiting steps run, in the order they came */
+    return run_pending(ru);
+}
+
+static bool do_step(run *ru, const wfps_step *st, size_t number)
+{
+    return do_step_now(ru, st, number, false);
+}
+
+/* Runs the waiting steps whose lock is free now. */
+static bool run_pending(run *ru)
+{
+    for (size_t i = 0; i < ru->npending;) {
+        rpending pd = ru->pending[i];
+        int h = step_host(ru, pd.step);
+        wfp_session *s = step_session(ru, pd.step, h);
+        const wfp_session *holder = wfp_engine_lock_holder(wfp_host_engine(ru->hosts[h].host));
+        if (holder && holder != s) {
+            i++;
+            continue;
+        }
+        memmove(ru->pending + i, ru->pending + i + 1, (ru->npending - i - 1) * sizeof *ru->pending);
+        ru->npending--;
+        if (!do_step_now(ru, pd.step, pd.number, false)) return false;
+        i = 0; /* the list may have changed */
+    }
     return true;
 }
 
@@ -586,6 +843,7 @@ static bool enter_packet(run *ru, const wfp_packet *p, int only)
     ru->r->stats[STAT_packets]++;
     rpacket *rec = new_record(ru, sc->hosts[src].name, false);
     if (!rec) return false;
+    ru->current_packet = rec->pub.number;
     wfp_packet_outcome out;
     uint32_t rc = wfp_host_packet(ru->hosts[src].host, (uint64_t)ru->now, p, &out);
     if (!record_outcome(ru, src, rec, &out)) return false;
@@ -605,6 +863,7 @@ static bool deliver(run *ru, delivery *d)
     wfp_packet p;
     wfp_packet_parse(d->linktype, d->bytes, (uint32_t)d->len, (uint32_t)d->len, (uint64_t)ru->now, &p);
     rpacket *rec = &ru->r->packets[d->record];
+    ru->current_packet = rec->pub.number;
     wfp_packet_outcome out;
     uint32_t rc = wfp_host_packet(ru->hosts[d->host].host, (uint64_t)ru->now, &p, &out);
     if (!record_outcome(ru, d->host, rec, &out)) return false;
@@ -707,11 +966,37 @@ static bool simulate(run *ru)
         return false;
     }
     for (;;) {
-        /* the earliest of: next step, next delivery, next traffic packet */
-        int kind = -1; /* 0 step, 1 delivery, 2 packet */
+        /* the earliest of: a BFE start, a transaction watchdog, a lock wait
+         * timing out, the next step, the next delivery, the next packet */
+        int kind = -1; /* 3 BFE start, 4 watchdog, 5 wait timeout, 0 step, 1 delivery, 2 packet */
         int64_t at = 0;
         size_t which = 0;
-        if (next_step < sc->nsteps) {
+        for (size_t h = 0; h < sc->nhosts; h++) {
+            if (ru->hosts[h].bfe_start_at < 0) continue;
+            if (kind < 0 || ru->hosts[h].bfe_start_at < at) {
+                kind = 3;
+                at = ru->hosts[h].bfe_start_at;
+                which = h;
+            }
+        }
+        /* BFE aborts user-mode transactions held over an hour (spec §9.2) */
+        for (size_t i = 0; i < sc->nsessions; i++) {
+            if (ru->sessions[i].txn_since < 0 || sc->sessions[i].kernel || !ru->sessions[i].s) continue;
+            int64_t due = ru->sessions[i].txn_since + 3600 * (int64_t)1000000000;
+            if (kind < 0 || due < at) {
+                kind = 4;
+                at = due;
+                which = i;
+            }
+        }
+        for (size_t i = 0; i < ru->npending; i++) {
+            if (kind < 0 || ru->pending[i].deadline < at) {
+                kind = 5;
+                at = ru->pending[i].deadline;
+                which = i;
+            }
+        }
+        if (next_step < sc->nsteps && (kind < 0 || steps[next_step]->at < at)) {
             kind = 0;
             at = steps[next_step]->at;
         }
@@ -735,7 +1020,26 @@ static bool simulate(run *ru)
         }
         if (kind < 0) break;
         ru->now = at;
-        if (kind == 0) {
+        if (kind == 3) {
+            ru->hosts[which].bfe_start_at = -1;
+            wfp_engine_bfe_start(wfp_host_engine(ru->hosts[which].host));
+            wfp_host_policy_changed(ru->hosts[which].host, (uint64_t)ru->now);
+        } else if (kind == 4) {
+            wfp_txn_force_abort(ru->sessions[which].s);
+            ru->sessions[which].txn_since = -1;
+            if (!run_pending(ru)) {
+                ok = false;
+                break;
+            }
+        } else if (kind == 5) {
+            rpending pd = ru->pending[which];
+            memmove(ru->pending + which, ru->pending + which + 1, (ru->npending - which - 1) * sizeof *ru->pending);
+            ru->npending--;
+            if (!do_step_now(ru, pd.step, pd.number, true)) {
+                ok = false;
+                break;
+            }
+        } else if (kind == 0) {
             const wfps_step *st = steps[next_step++];
             if (!do_step(ru, st, st->index + 1)) {
                 ok = false;
@@ -884,19 +1188,128 @@ static void check_classifications(run *ru)
     }
 }
 
+static const char *note_name(run *ru, const rnote *n)
+{
+    static const wfp_policy_kind kinds[] = {WFP_POLICY_PROVIDER, WFP_POLICY_SUBLAYER, WFP_POLICY_CALLOUT,
+                                            WFP_POLICY_FILTER};
+    if (n->change.object_type > WFP_OBJECT_FILTER) return NULL;
+    return wfp_policy_name_of_key(ru->hosts[n->host].policy, kinds[n->change.object_type], &n->change.key);
+}
+
+static void check_notifications(run *ru)
+{
+    const wfps_expect *ex = &ru->sc->expect;
+    wfp_scenario_result *r = ru->r;
+    char pos[256];
+    if (!ex->notifications) return;
+    size_t n = ex->nnotes > ru->nnotes ? ex->nnotes : ru->nnotes;
+    for (size_t i = 0; i < n; i++) {
+        const wfps_expect_note *en = i < ex->nnotes ? &ex->notes[i] : NULL;
+        const rnote *on = i < ru->nnotes ? &ru->notes[i] : NULL;
+        char got[256] = "nothing";
+        if (on) {
+            const char *nm = note_name(ru, on);
+            snprintf(got, sizeof got, "%s %s %s%s%s", on->session, on->change.change_type == FWPM_CHANGE_ADD ? "add" : "delete",
+                     wfp_object_type_name(on->change.object_type), nm ? " " : "", nm ? nm : "");
+        }
+        where(en ? en->node : ex->notifications, pos, sizeof pos);
+        if (!en) {
+            fail(r, "%s: notification %zu: expected no more, observed %s", pos, i + 1, got);
+            break;
+        }
+        bool bad = !on || strcmp(en->session, on->session) || en->change != on->change.change_type ||
+                   en->object != on->change.object_type;
+        if (!bad && en->name) {
+            const char *nm = note_name(ru, on);
+            bad = !nm || strcmp(nm, en->name);
+        }
+        if (bad) {
+            fail(r, "%s: notification %zu: expected %s %s %s%s%s, observed %s", pos, i + 1, en->session,
+                 en->change == FWPM_CHANGE_ADD ? "add" : "delete", wfp_object_type_name(en->object), en->name ? " " : "",
+                 en->name ? en->name : "", got);
+            if (!on) break;
+        }
+    }
+}
+
+typedef struct oevent {
+    const wfp_net_event *ev;
+    int host;
+    uint64_t packet;
+    char *filter;
+} oevent;
+
+static void check_net_events(run *ru)
+{
+    const wfps_expect *ex = &ru->sc->expect;
+    wfp_scenario_result *r = ru->r;
+    char pos[256];
+    if (!ex->net_events) return;
+    /* the whole log of every host, in recording order */
+    oevent *obs = NULL;
+    size_t nobs = 0, cap = 0;
+    wfp_net_event_enum **handles = calloc(ru->sc->nhosts, sizeof *handles);
+    if (!handles) return;
+    for (size_t h = 0; h < ru->sc->nhosts; h++) {
+        const wfp_net_event *const *entries;
+        uint32_t got = 0;
+        if (wfp_net_event_enum_create(ru->hosts[h].observer, NULL, &handles[h])) continue;
+        if (wfp_net_event_enum_next(ru->hosts[h].observer, handles[h], 100000, &entries, &got)) continue;
+        for (uint32_t k = 0; k < got; k++) {
+            oevent *o = push_item((void **)&obs, &nobs, &cap, sizeof *o);
+            if (!o) break;
+            o->ev = entries[k];
+            o->host = (int)h;
+            for (size_t t = 0; t < ru->ntags; t++)
+                if (ru->tags[t].host == (int)h && ru->tags[t].sequence == entries[k]->sequence) o->packet = ru->tags[t].packet;
+            o->filter = filter_name(ru, (int)h, entries[k]->filter_id);
+        }
+    }
+    size_t oi = 0;
+    for (size_t i = 0; i < ex->nevents; i++) {
+        const wfps_expect_event *ee = &ex->events[i];
+        where(ee->node, pos, sizeof pos);
+        bool found = false;
+        for (; oi < nobs; oi++) {
+            const oevent *o = &obs[oi];
+            bool match = o->ev->type == ee->type && (!ee->packet || o->packet == ee->packet) &&
+                         (ee->layer < 0 || o->ev->layer_id == ee->layer) &&
+                         (!ee->filter || (o->filter && !strcmp(o->filter, ee->filter))) &&
+                         (!ee->host || !strcmp(ru->sc->hosts[o->host].name, ee->host));
+            if (match) {
+                found = true;
+                oi++;
+                break;
+            }
+            if (!ex->net_events_subset) {
+                fail(r, "%s: net event %zu: expected %s packet %" PRIu64 ", observed %s packet %" PRIu64 " at %s by %s", pos,
+                     i + 1, wfp_net_event_type_name(ee->type), ee->packet, wfp_net_event_type_name(o->ev->type), o->packet,
+                     layer_short(o->ev->layer_id), o->filter ? o->filter : "-");
+                oi++;
+                found = true;
+                break;
+            }
+        }
+        if (!found) fail(r, "%s: net event %zu: expected %s%s, observed no such event (%zu in the log)", pos, i + 1,
+                         wfp_net_event_type_name(ee->type), ee->packet ? " for that packet" : "", nobs);
+    }
+    if (!ex->net_events_subset && oi < nobs)
+        fail(r, "%s: expected %zu net events, observed %zu (the next: %s packet %" PRIu64 ")",
+             where(ex->net_events, pos, sizeof pos), ex->nevents, nobs, wfp_net_event_type_name(obs[oi].ev->type), obs[oi].packet);
+    for (size_t i = 0; i < nobs; i++) free(obs[i].filter);
+    free(obs);
+    for (size_t h = 0; h < ru->sc->nhosts; h++)
+        if (handles[h]) wfp_net_event_enum_destroy(ru->hosts[h].observer, handles[h]);
+    free(handles);
+}
+
 static void check_rest(run *ru)
 {
     const wfps_expect *ex = &ru->sc->expect;
     wfp_scenario_result *r = ru->r;
     char pos[256];
-    if (ex->net_events) {
-        where(ex->net_events, pos, sizeof pos);
-        fail(r, "%s: net events are not simulated yet: expectations on them cannot be checked", pos);
-    }
-    if (ex->notifications) {
-        where(ex->notifications, pos, sizeof pos);
-        fail(r, "%s: change notifications are not simulated yet: expectations on them cannot be checked", pos);
-    }
+    check_notifications(ru);
+    check_net_events(ru);
     for (size_t i = 0; i < ex->nstats; i++) {
         const wfps_expect_stat *es = &ex->stats[i];
         if (r->stats[es->id] != es->value)

@@ -280,10 +280,12 @@ static bool bind_implicit(shim_ctx *c, const shim_item *it, uint32_t proc)
     b.proc = proc_of(c, proc);
     b.laddr_empty = true;
     b.iface = NULL;
-    b.flags = FWP_CONDITION_FLAG_IS_WILDCARD_BIND;
+    b.flags = 0;
     b.flow_id = 0;
-    return pass(c, LK_BIND_REDIRECT, &b, WFP_HOST_DISCARD_FILTER) &&
-           pass(c, LK_RESOURCE_ASSIGNMENT, &b, WFP_HOST_DISCARD_FILTER);
+    if (!pass(c, LK_BIND_REDIRECT, &b, WFP_HOST_DISCARD_FILTER))
+        return false;
+    b.flags = FWP_CONDITION_FLAG_IS_WILDCARD_BIND; /* documented at RESOURCE_ASSIGNMENT */
+    return pass(c, LK_RESOURCE_ASSIGNMENT, &b, WFP_HOST_DISCARD_FILTER);
 }
 
 static bool connect_auth(shim_ctx *c, const shim_item *it, uint32_t proc)
@@ -766,7 +768,8 @@ void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
     bool src_local, dst_local;
     const host_if *ifc;
     if (p->ip_version != 4 && p->ip_version != 6) {
-        set_drop(c, UINT16_MAX, NULL, WFP_HOST_DISCARD_MALFORMED);
+        set_drop(c, UINT16_MAX, NULL,
+                 p->status == WFP_PARSE_NOT_IP ? WFP_HOST_DISCARD_NOT_IP : WFP_HOST_DISCARD_MALFORMED);
         return;
     }
     ver = p->ip_version == 6 ? FWP_IP_VERSION_V6 : FWP_IP_VERSION_V4;

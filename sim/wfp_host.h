@@ -130,7 +130,8 @@ bool wfp_host_is_local_v6(const wfp_host *h, const uint8_t addr[16]);
     X(WFP_HOST_DISCARD_LISTEN_BLOCKED, "listen_blocked", "the socket's bind or listen was blocked") \
     X(WFP_HOST_DISCARD_NOT_LOCAL, "not_local", "neither address is the host's (not forwarded)") \
     X(WFP_HOST_DISCARD_REASSEMBLY_FAILED, "reassembly_failed", "fragment could not be reassembled") \
-    X(WFP_HOST_DISCARD_MALFORMED, "malformed", "the packet could not be parsed")
+    X(WFP_HOST_DISCARD_MALFORMED, "malformed", "the packet could not be parsed")           \
+    X(WFP_HOST_DISCARD_NOT_IP, "not_ip", "not an IP packet: no WFP layer sees it")
 
 enum wfp_host_discard {
 #define X(id, name, text) id,
@@ -231,10 +232,13 @@ typedef void (*wfp_host_classify_cb)(void *ctx, const wfp_host *h, uint64_t now,
                                      const wfp_packet *p /* NULL for socket events */,
                                      const wfp_classify_request *req, const wfp_verdict *v,
                                      const wfp_trace *t);
-/* Called after every classify, in order. NULL cb: none. */
+/* Called after every classify, in order. NULL cb: none. `p` is the packet
+ * handed in; for a reassembled datagram the whole datagram (host-owned,
+ * valid during the call); for a stack response (RST, ICMP error) the packet
+ * that triggered it; NULL for socket events at wfp_host_start. */
 void wfp_host_set_observer(wfp_host *h, wfp_host_classify_cb cb, void *ctx);
 /* Inside an observer call: the call being reported (item, direction,
- * reauth, loopback; sublayer/step ranges not yet valid), else NULL. */
+ * reauth, loopback), else NULL. */
 const wfp_host_call *wfp_host_current_call(const wfp_host *h);
 
 /* ---- flows ------------------------------------------------------------ */
@@ -267,7 +271,7 @@ typedef struct wfp_host_stats {
     uint64_t blocked;    /* dropped by a filter or callout (incl. absorbed, reauth) */
     uint64_t absorbed;
     uint64_t dropped_by_stack; /* no listener, port unreachable, no connection, fragments… */
-    uint64_t ignored;    /* not local */
+    uint64_t ignored;    /* not local, or not IP */
     uint64_t classify_calls;
     uint64_t flows_created, flows_expired, flows_removed;
     uint64_t reauthorizations, reauth_blocked;

@@ -76,6 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t nk = 0, i;
     int rc = 0;
 
+    out_path[0] = '\0';
     if (size > 200000)
         return 0;
     if (temp_file(data, size, in_path, sizeof in_path) != 0)
@@ -138,7 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(ks[i].data);
     free(ks);
     remove(in_path);
-    if (w != NULL || out_path[0])
+    if (out_path[0])
         remove(out_path);
     return 0;
 }

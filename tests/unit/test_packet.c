@@ -775,6 +775,15 @@ static void test_fragments_parsed(void **state)
     f = (uint32_t)fx_frag4(whole, n, 0, 8, true, frag);
     assert_int_equal(parse_exact(WFP_LINKTYPE_RAW, frag, f, f, &p), WFP_PARSE_OK);
     assert_false(p.has_l4);
+    /* A first fragment of 28 bytes whose TCP options run past it (data
+     * offset 60): fine whole, truncated when the snaplen cuts inside
+     * (found by fuzz_packet; corpus/packet/crash-first-fragment-*). */
+    f = (uint32_t)fx_frag4(whole, n, 0, 24, true, frag);
+    frag[20 + 12] = 0xf0;
+    assert_int_equal(parse_exact(WFP_LINKTYPE_RAW, frag, f, f, &p), WFP_PARSE_OK);
+    assert_int_equal(p.l4_header_len, 24);
+    assert_int_equal(p.payload_offset, f);
+    assert_int_equal(parse_exact(WFP_LINKTYPE_RAW, frag, f - 2, f, &p), WFP_PARSE_TRUNCATED_L4);
 
     /* IPv6 */
     fx_spec(&s, 6, WFP_IPPROTO_TCP);

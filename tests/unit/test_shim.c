@@ -1,0 +1,1210 @@
+/* test_shim.c — the simulated host's shims: for each protocol and
+ * direction, v4 and v6, the layers a packet is classified at and their
+ * order (spec/wfp-semantics.md §6), ALE flow state (§5.3), reauthorization
+ * (§5.4), stealth (§6.3, §11.7), and the incoming values at a few layers.
+ * Packets are built with the pcap/ builder; policy goes straight into the
+ * host's engine. */
+#include <stdio.h>
+
+#include "engine_fixture.h"
+
+#include "wfp_host.h"
+#include "wfp_packet.h"
+
+#define SEC 1000000000ull
+
+/* ---- fixture ------------------------------------------------------------ */
+
+typedef struct obs_call {
+    uint16_t layer;
+    wfp_value vals[96];
+    uint32_t nvals;
+    uint64_t pid;
+    uint32_t present;
+    uint32_t direction;
+    uint32_t item;
+} obs_call;
+
+typedef struct hf {
+    fx f;                /* engine + admin session, for the fixture's filter helpers */
+    wfp_host *h;
+    wfp_packet_outcome out;
+    uint8_t buf[4][70000];
+    wfp_packet pkt[4];
+    int nextbuf;
+    uint16_t icmp_id; /* for the next ICMP packet mk() builds; 0: 7 */
+    obs_call obs[64];
+    size_t nobs;
+} hf;
+
+static void observer(void *ctx, const wfp_host *h, uint64_t now, const wfp_packet *p,
+                     const wfp_classify_request *req, const wfp_verdict *v, const wfp_trace *t)
+{
+    hf *x = ctx;
+    (void)h;
+    (void)now;
+    (void)p;
+    (void)v;
+    (void)t;
+    if (x->nobs < sizeof x->obs / sizeof x->obs[0]) {
+        obs_call *o = &x->obs[x->nobs++];
+        o->layer = req->layer_id;
+        o->nvals = req->num_values;
+        memcpy(o->vals, req->values, req->num_values * sizeof *req->values);
+        o->present = req->meta ? req->meta->present : 0;
+        o->pid = req->meta ? req->meta->process_id : 0;
+        o->direction = req->meta ? req->meta->packet_direction : 0;
+        o->item = wfp_host_current_call(h)->item;
+    }
+}
+
+static const char *const ADDRS[] = {"10.0.0.2", "2001:db8::2"};
+
+static const wfp_host_socket_config SERVER_SOCKS[] = {
+    {WFP_SOCK_TCP, 80, 80, true, NULL},
+    {WFP_SOCK_UDP, 53, 53, false, NULL},
+};
+static const wfp_host_socket_config CLIENT_SOCKS[] = {
+    {WFP_SOCK_TCP, 49152, 65535, false, NULL},
+    {WFP_SOCK_UDP, 49152, 65535, false, NULL},
+    {WFP_SOCK_ICMP, 0, 0, false, NULL},
+};
+static const wfp_host_process_config PROCS[] = {
+    {"server", "C:\\srv\\server.exe", "S-1-5-21-1-2-3-1000", 500, 2, SERVER_SOCKS},
+    {"client", "C:\\Program Files\\App\\app.exe", "S-1-5-21-1-2-3-1001", 4242, 3, CLIENT_SOCKS},
+};
+
+static hf *hf_new(const char *name, const char *const *addrs, size_t naddrs)
+{
+    hf *x = calloc(1, sizeof *x);
+    wfp_host_config cfg;
+    wfp_session_desc d;
+    char err[256];
+    memset(&cfg, 0, sizeof cfg);
+    cfg.name = name;
+    cfg.addresses = addrs;
+    cfg.num_addresses = naddrs;
+    cfg.processes = PROCS;
+    cfg.num_processes = 2;
+    x->h = wfp_host_create(&cfg, err, sizeof err);
+    if (!x->h)
+        fail_msg("host: %s", err);
+    x->f.e = wfp_host_engine(x->h);
+    memset(&d, 0, sizeof d);
+    d.admin = true;
+    d.name = "test";
+    assert_int_equal(wfp_session_open(x->f.e, &d, &x->f.s), 0);
+    wfp_host_set_observer(x->h, observer, x);
+    return x;
+}
+
+static void hf_free(hf *x)
+{
+    wfp_session_close(x->f.s);
+    wfp_host_destroy(x->h);
+    free(x);
+}
+
+static int setup(void **state)
+{
+    hf *x = hf_new("B", ADDRS, 2);
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    *state = x;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    hf_free(*state);
+    return 0;
+}
+
+static void addr_of(const char *s, uint8_t out[16])
+{
+    uint32_t v4;
+    memset(out, 0, 16);
+    if (wfp_ipv4_parse(s, &v4)) {
+        out[0] = (uint8_t)(v4 >> 24);
+        out[1] = (uint8_t)(v4 >> 16);
+        out[2] = (uint8_t)(v4 >> 8);
+        out[3] = (uint8_t)v4;
+    } else {
+        assert_true(wfp_ipv6_parse(s, out));
+    }
+}
+
+/* A packet: "tcp"/"udp"/"icmp" between two addresses. */
+static const wfp_packet *mk(hf *x, const char *proto, const char *src, uint16_t sport, const char *dst,
+                            uint16_t dport, const char *tcpflags, size_t payload)
+{
+    static const uint8_t zeros[4000];
+    wfp_packet_spec s;
+    uint8_t *buf = x->buf[x->nextbuf];
+    wfp_packet *p = &x->pkt[x->nextbuf];
+    size_t n;
+    x->nextbuf = (x->nextbuf + 1) % 4;
+    wfp_packet_spec_init(&s);
+    s.ip_version = strchr(src, ':') ? 6 : 4;
+    addr_of(src, s.src);
+    addr_of(dst, s.dst);
+    if (strcmp(proto, "tcp") == 0) {
+        s.protocol = WFP_IPPROTO_TCP;
+        s.sport = sport;
+        s.dport = dport;
+        assert_true(wfp_tcp_flags_parse(tcpflags ? tcpflags : "", &s.tcp_flags));
+    } else if (strcmp(proto, "udp") == 0) {
+        s.protocol = WFP_IPPROTO_UDP;
+        s.sport = sport;
+        s.dport = dport;
+    } else {
+        /* icmp: sport = type, dport = code, tcpflags unused; id 7 */
+        s.protocol = s.ip_version == 6 ? WFP_IPPROTO_ICMPV6 : WFP_IPPROTO_ICMP;
+        s.icmp_type = (uint8_t)sport;
+        s.icmp_code = (uint8_t)dport;
+        s.icmp_id = x->icmp_id ? x->icmp_id : 7;
+        s.icmp_seq = 1;
+    }
+    s.payload = zeros;
+    s.payload_len = payload;
+    n = wfp_packet_build(&s, buf, sizeof x->buf[0]);
+    assert_true(n > 0);
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, p), 0);
+    return p;
+}
+
+static const wfp_packet *parse_raw(hf *x, const uint8_t *data, size_t n)
+{
+    uint8_t *buf = x->buf[x->nextbuf];
+    wfp_packet *p = &x->pkt[x->nextbuf];
+    x->nextbuf = (x->nextbuf + 1) % 4;
+    memcpy(buf, data, n);
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, p), 0);
+    return p;
+}
+
+static const wfp_packet_outcome *run(hf *x, uint64_t now, const wfp_packet *p)
+{
+    x->nobs = 0;
+    assert_int_equal(wfp_host_packet(x->h, now, p, &x->out), 0);
+    return &x->out;
+}
+
+/* "INBOUND_IPPACKET,INBOUND_TRANSPORT,..." with _V4/_V6 appended per `v6`. */
+static void expect_layers(const wfp_packet_outcome *o, bool v6, const char *list)
+{
+    char want[2048], got[2048];
+    size_t n = 0;
+    const char *p = list;
+    want[0] = got[0] = 0;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char name[96];
+        bool discard = len > 8 && strncmp(p + len - 8, "_DISCARD", 8) == 0;
+        size_t base = discard ? len - 8 : len;
+        snprintf(name, sizeof name, "%.*s_V%c%s", (int)base, p, v6 ? '6' : '4', discard ? "_DISCARD" : "");
+        n += (size_t)snprintf(want + n, sizeof want - n, "%s%s", n ? "," : "", name);
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    n = 0;
+    for (size_t i = 0; i < o->num_calls; i++) {
+        const wfp_layer_info *li = wfp_catalog_layer_by_id(o->calls[i].layer_id);
+        n += (size_t)snprintf(got + n, sizeof got - n, "%s%s", n ? "," : "", li->name + strlen("FWPM_LAYER_"));
+    }
+    if (strcmp(want, got) != 0)
+        fail_msg("layer sequence\n  want: %s\n  got:  %s", want, got);
+}
+
+static int value_index(uint16_t layer, const char *field)
+{
+    const wfp_layer_info *li = wfp_catalog_layer_by_id(layer);
+    const wfp_condition_info *ci = wfp_catalog_condition_by_name(field);
+    assert_non_null(ci);
+    return wfp_catalog_field_index(li, &ci->key);
+}
+
+static const obs_call *obs_at(hf *x, const char *layer)
+{
+    const wfp_layer_info *li = fx_layer(layer);
+    for (size_t i = 0; i < x->nobs; i++)
+        if (x->obs[i].layer == li->id)
+            return &x->obs[i];
+    fail_msg("no classify at %s", layer);
+    return NULL;
+}
+
+static const wfp_value *obs_val(const obs_call *o, const char *field)
+{
+    int i = value_index(o->layer, field);
+    assert_true(i >= 0);
+    return &o->vals[i];
+}
+
+static void block_filter(hf *x, const char *name, const char *layer, const wfp_condition *c, uint32_t n)
+{
+    (void)fx_filter_ex(&x->f, name, layer, NULL, FX_AUTO, FWP_ACTION_BLOCK, NULL, 0, c, n, NULL);
+}
+
+/* ---- TCP ------------------------------------------------------------------ */
+
+static void tcp_connect_case(bool v6)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    const wfp_packet_outcome *o;
+    /* EVIDENCE: PATH-TCP-CONNECT — spec §6.1 steps 4-9 (client: bind, connect, SYN out) */
+    o = run(x, 1, mk(x, "tcp", me, 50000, peer, 80, "S", 0));
+    expect_layers(o, v6, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                         "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->permitted);
+    assert_int_equal(o->path, WFP_HOST_PATH_OUTBOUND);
+    assert_true(o->flow_id != 0);
+    /* implicit bind: wildcard, local address EMPTY (§5.2) */
+    {
+        const obs_call *b = obs_at(x, v6 ? "ALE_RESOURCE_ASSIGNMENT_V6" : "ALE_RESOURCE_ASSIGNMENT_V4");
+        assert_int_equal(obs_val(b, "IP_LOCAL_ADDRESS")->type, FWP_EMPTY);
+        assert_int_equal(obs_val(b, "IP_LOCAL_PORT")->v.u16, 50000);
+        assert_true(obs_val(b, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_WILDCARD_BIND);
+        assert_int_equal(b->pid, 4242);
+    }
+    /* EVIDENCE: PATH-TCP-CONNECT — spec §6.1 steps 15-17 (SYN-ACK in, FLOW_ESTABLISHED) */
+    o = run(x, 2, mk(x, "tcp", peer, 80, me, 50000, "SA", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_FLOW_ESTABLISHED");
+    assert_true(o->permitted);
+    /* EVIDENCE: PATH-TCP-CONNECT — spec §6.1 steps 18-19 (final ACK out) */
+    o = run(x, 3, mk(x, "tcp", me, 50000, peer, 80, "A", 0));
+    expect_layers(o, v6, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    /* EVIDENCE: PATH-TCP-DATA — spec §6.2 sender: STREAM → OUTBOUND_TRANSPORT → OUTBOUND_IPPACKET */
+    o = run(x, 4, mk(x, "tcp", me, 50000, peer, 80, "PA", 100));
+    expect_layers(o, v6, "STREAM,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_int_equal(obs_val(obs_at(x, v6 ? "STREAM_V6" : "STREAM_V4"), "DIRECTION")->v.u32, FWP_DIRECTION_OUTBOUND);
+    /* EVIDENCE: PATH-TCP-DATA — spec §6.2 receiver: INBOUND_IPPACKET → INBOUND_TRANSPORT → STREAM */
+    o = run(x, 5, mk(x, "tcp", peer, 80, me, 50000, "PA", 100));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,STREAM");
+    assert_int_equal(obs_val(obs_at(x, v6 ? "STREAM_V6" : "STREAM_V4"), "DIRECTION")->v.u32, FWP_DIRECTION_INBOUND);
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    hf_free(x);
+}
+
+static void test_tcp_connect_v4(void **state)
+{
+    (void)state;
+    tcp_connect_case(false);
+}
+
+static void test_tcp_connect_v6(void **state)
+{
+    (void)state;
+    tcp_connect_case(true);
+}
+
+static void test_start_sockets(void **state)
+{
+    hf *x = hf_new("B", ADDRS, 2);
+    (void)state;
+    x->nobs = 0;
+    /* EVIDENCE: PATH-TCP-ACCEPT — spec §6.1 steps 1-3: BIND_REDIRECT → RESOURCE_ASSIGNMENT → AUTH_LISTEN;
+     * §6.5 step 1: a UDP server binds (BIND_REDIRECT → RESOURCE_ASSIGNMENT). Wildcard sockets bind
+     * in each family the host has. */
+    assert_int_equal(wfp_host_start(x->h, 0, &x->out), 0);
+    {
+        static const char *const want[] = {
+            "ALE_BIND_REDIRECT_V4", "ALE_RESOURCE_ASSIGNMENT_V4", "ALE_AUTH_LISTEN_V4",
+            "ALE_BIND_REDIRECT_V6", "ALE_RESOURCE_ASSIGNMENT_V6", "ALE_AUTH_LISTEN_V6",
+            "ALE_BIND_REDIRECT_V4", "ALE_RESOURCE_ASSIGNMENT_V4",
+            "ALE_BIND_REDIRECT_V6", "ALE_RESOURCE_ASSIGNMENT_V6"};
+        assert_int_equal(x->out.num_calls, 10);
+        for (size_t i = 0; i < 10; i++)
+            assert_int_equal(x->out.calls[i].layer_id, fx_layer(want[i])->id);
+        assert_true(x->out.permitted);
+        assert_int_equal(x->out.calls[0].item, WFP_HOST_ITEM_SOCKET);
+        assert_int_equal(obs_val(&x->obs[2], "IP_LOCAL_PORT")->v.u16, 80);
+        assert_int_equal(obs_val(&x->obs[2], "IP_LOCAL_ADDRESS")->type, FWP_EMPTY);
+        assert_int_equal(x->obs[2].pid, 500);
+    }
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), FWP_E_INVALID_PARAMETER); /* once */
+    hf_free(x);
+}
+
+static void accept_case(bool v6)
+{
+    hf *x = hf_new("B", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    const wfp_packet_outcome *o;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    /* EVIDENCE: PATH-TCP-ACCEPT — spec §6.1 steps 10-12 */
+    o = run(x, 1, mk(x, "tcp", peer, 50000, me, 80, "S", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT");
+    assert_true(o->permitted);
+    assert_true(x->obs[1].present & WFP_METADATA_ALE_CLASSIFY_REQUIRED);
+    {
+        const obs_call *ra = obs_at(x, v6 ? "ALE_AUTH_RECV_ACCEPT_V6" : "ALE_AUTH_RECV_ACCEPT_V4");
+        const wfp_value *app = obs_val(ra, "ALE_APP_ID");
+        char text[256];
+        assert_int_equal(app->type, FWP_BYTE_BLOB_TYPE);
+        wfp_app_id_format(app->v.blob.data, app->v.blob.size, text, sizeof text);
+        assert_string_equal(text, "\\device\\harddiskvolume3\\srv\\server.exe");
+        assert_int_equal(obs_val(ra, "IP_LOCAL_PORT")->v.u16, 80);
+        assert_int_equal(obs_val(ra, "IP_REMOTE_PORT")->v.u16, 50000);
+        assert_int_equal(obs_val(ra, "IP_PROTOCOL")->v.u8, 6);
+        assert_int_equal(obs_val(ra, "INTERFACE_INDEX")->v.u32, 1);
+        assert_int_equal(obs_val(ra, "INTERFACE_TYPE")->v.u32, WFP_IF_TYPE_ETHERNET);
+        assert_int_equal(obs_val(ra, "FLAGS")->v.u32, 0);
+        assert_int_equal(ra->pid, 500);
+        if (!v6)
+            assert_int_equal(obs_val(ra, "IP_REMOTE_ADDRESS")->v.u32, 0x0a000005u);
+        else
+            assert_int_equal(obs_val(ra, "IP_REMOTE_ADDRESS")->type, FWP_BYTE_ARRAY16_TYPE);
+    }
+    /* EVIDENCE: PATH-TCP-ACCEPT — spec §6.1 steps 13-14 */
+    o = run(x, 2, mk(x, "tcp", me, 80, peer, 50000, "SA", 0));
+    expect_layers(o, v6, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    /* EVIDENCE: PATH-TCP-ACCEPT — spec §6.1 steps 20-22 */
+    o = run(x, 3, mk(x, "tcp", peer, 50000, me, 80, "A", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_FLOW_ESTABLISHED");
+    assert_int_equal(obs_val(&x->obs[2], "DIRECTION")->v.u32, FWP_DIRECTION_INBOUND);
+    o = run(x, 4, mk(x, "tcp", peer, 50000, me, 80, "PA", 10));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,STREAM");
+    hf_free(x);
+}
+
+static void test_tcp_accept_v4(void **state)
+{
+    (void)state;
+    accept_case(false);
+}
+
+static void test_tcp_accept_v6(void **state)
+{
+    (void)state;
+    accept_case(true);
+}
+
+/* C39: two simulated hosts, permit-all: the classification sequence equals §6.1 steps 1-22. */
+static void test_handshake_two_hosts(void **state)
+{
+    static const char *const A_ADDR[] = {"10.0.0.1"};
+    static const char *const B_ADDR[] = {"10.0.0.2"};
+    static const wfp_host_socket_config BS[] = {{WFP_SOCK_TCP, 80, 80, true, NULL}};
+    static const wfp_host_process_config BP[] = {{"srv", NULL, NULL, 0, 1, BS}};
+    static const char *const want[] = {
+        "B:ALE_BIND_REDIRECT_V4", "B:ALE_RESOURCE_ASSIGNMENT_V4", "B:ALE_AUTH_LISTEN_V4",
+        "A:ALE_BIND_REDIRECT_V4", "A:ALE_RESOURCE_ASSIGNMENT_V4", "A:ALE_CONNECT_REDIRECT_V4",
+        "A:ALE_AUTH_CONNECT_V4", "A:OUTBOUND_TRANSPORT_V4", "A:OUTBOUND_IPPACKET_V4",
+        "B:INBOUND_IPPACKET_V4", "B:INBOUND_TRANSPORT_V4", "B:ALE_AUTH_RECV_ACCEPT_V4",
+        "B:OUTBOUND_TRANSPORT_V4", "B:OUTBOUND_IPPACKET_V4", "A:INBOUND_IPPACKET_V4",
+        "A:INBOUND_TRANSPORT_V4", "A:ALE_FLOW_ESTABLISHED_V4", "A:OUTBOUND_TRANSPORT_V4",
+        "A:OUTBOUND_IPPACKET_V4", "B:INBOUND_IPPACKET_V4", "B:INBOUND_TRANSPORT_V4",
+        "B:ALE_FLOW_ESTABLISHED_V4"};
+    wfp_host_config ca, cb;
+    wfp_host *a, *b;
+    char err[128], got[32][64];
+    size_t n = 0;
+    wfp_packet_outcome o;
+    hf *scratch = calloc(1, sizeof *scratch);
+    (void)state;
+    memset(&ca, 0, sizeof ca);
+    memset(&cb, 0, sizeof cb);
+    ca.name = "A";
+    ca.addresses = A_ADDR;
+    ca.num_addresses = 1;
+    cb.name = "B";
+    cb.addresses = B_ADDR;
+    cb.num_addresses = 1;
+    cb.processes = BP;
+    cb.num_processes = 1;
+    a = wfp_host_create(&ca, err, sizeof err);
+    b = wfp_host_create(&cb, err, sizeof err);
+    assert_non_null(a);
+    assert_non_null(b);
+#define REC(host, tag)                                                                          \
+    for (size_t i = 0; i < o.num_calls; i++)                                                    \
+    snprintf(got[n++], sizeof got[0], "%s:%s", tag,                                             \
+             wfp_catalog_layer_by_id(o.calls[i].layer_id)->name + strlen("FWPM_LAYER_"))
+    /* EVIDENCE: PATH-TCP-CONNECT PATH-TCP-ACCEPT C39 — spec §6.1 steps 1-22, §12.5 C39 */
+    assert_int_equal(wfp_host_start(b, 0, &o), 0);
+    REC(b, "B");
+    assert_int_equal(wfp_host_start(a, 0, &o), 0);
+    REC(a, "A");
+    const wfp_packet *syn = mk(scratch, "tcp", "10.0.0.1", 50000, "10.0.0.2", 80, "S", 0);
+    assert_int_equal(wfp_host_packet(a, 1, syn, &o), 0);
+    REC(a, "A");
+    assert_true(o.permitted);
+    assert_int_equal(wfp_host_packet(b, 2, syn, &o), 0);
+    REC(b, "B");
+    const wfp_packet *synack = mk(scratch, "tcp", "10.0.0.2", 80, "10.0.0.1", 50000, "SA", 0);
+    assert_int_equal(wfp_host_packet(b, 3, synack, &o), 0);
+    REC(b, "B");
+    assert_int_equal(wfp_host_packet(a, 4, synack, &o), 0);
+    REC(a, "A");
+    const wfp_packet *ack = mk(scratch, "tcp", "10.0.0.1", 50000, "10.0.0.2", 80, "A", 0);
+    assert_int_equal(wfp_host_packet(a, 5, ack, &o), 0);
+    REC(a, "A");
+    assert_int_equal(wfp_host_packet(b, 6, ack, &o), 0);
+    REC(b, "B");
+#undef REC
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(got[i], want[i]);
+    wfp_host_destroy(a);
+    wfp_host_destroy(b);
+    free(scratch);
+}
+
+static void no_listener_case(hf *x, bool v6)
+{
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    const wfp_packet_outcome *o;
+    /* EVIDENCE: PATH-TCP-NO-LISTENER — spec §6.3: INBOUND_IPPACKET → INBOUND_TRANSPORT_DISCARD → RST
+     * (OUTBOUND_TRANSPORT → OUTBOUND_IPPACKET) */
+    o = run(x, 1, mk(x, "tcp", peer, 40000, me, 9999, "S", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_false(o->permitted);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NO_LISTENER);
+    assert_true(o->response_sent);
+    assert_int_equal(o->layer_id, fx_layer(v6 ? "INBOUND_TRANSPORT_V6_DISCARD" : "INBOUND_TRANSPORT_V4_DISCARD")->id);
+    assert_int_equal(o->calls[2].item, WFP_HOST_ITEM_RESPONSE);
+    assert_true(x->obs[1].present & WFP_METADATA_DISCARD_REASON);
+    /* the RST goes back to the peer: local port 9999, remote 40000 */
+    assert_int_equal(obs_val(&x->obs[2], "IP_LOCAL_PORT")->v.u16, 9999);
+    assert_int_equal(obs_val(&x->obs[2], "IP_REMOTE_PORT")->v.u16, 40000);
+    /* a segment of no connection gets a RST too; a RST gets nothing back */
+    o = run(x, 2, mk(x, "tcp", peer, 40001, me, 80, "A", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NO_CONNECTION);
+    o = run(x, 3, mk(x, "tcp", peer, 40001, me, 80, "R", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD");
+    assert_false(o->response_sent);
+}
+
+static void test_tcp_no_listener(void **state)
+{
+    no_listener_case(*state, false);
+    no_listener_case(*state, true);
+}
+
+/* C40 */
+static void test_stealth_silent_drop(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("FLAGS", FWP_MATCH_FLAGS_NONE_SET, FWP_UINT32, FWP_CONDITION_FLAG_IS_LOOPBACK);
+    const wfp_builtin_callout *sd4 = wfp_catalog_callout_by_name("WFP_TRANSPORT_LAYER_V4_SILENT_DROP");
+    const wfp_builtin_callout *sd6 = wfp_catalog_callout_by_name("WFP_TRANSPORT_LAYER_V6_SILENT_DROP");
+    assert_non_null(sd4);
+    assert_non_null(sd6);
+    (void)fx_filter_ex(&x->f, "stealth4", "INBOUND_TRANSPORT_V4_DISCARD", NULL, FX_AUTO,
+                       FWP_ACTION_CALLOUT_TERMINATING, &sd4->key, 0, &c, 1, NULL);
+    (void)fx_filter_ex(&x->f, "stealth6", "INBOUND_TRANSPORT_V6_DISCARD", NULL, FX_AUTO,
+                       FWP_ACTION_CALLOUT_TERMINATING, &sd6->key, 0, &c, 1, NULL);
+    wfp_host_policy_changed(x->h, 0);
+    /* EVIDENCE: STEALTH-SILENT-DROP C40 — spec §6.3, §11.4, §11.7, §12.5 C40: remote SYN ⇒ no RST */
+    o = run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 9999, "S", 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD");
+    assert_false(o->response_sent);
+    assert_true(o->filter_id != 0);
+    assert_true(o->calls[1].verdict.hard);
+    o = run(x, 2, mk(x, "tcp", "2001:db8::5", 40000, "2001:db8::2", 9999, "S", 0));
+    expect_layers(o, true, "INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD");
+    assert_false(o->response_sent);
+    /* loopback SYN ⇒ RST sent (FLAGS NONE_SET IS_LOOPBACK does not match) */
+    o = run(x, 3, mk(x, "tcp", "127.0.0.1", 50000, "127.0.0.1", 9999, "S", 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_TRANSPORT_DISCARD,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->response_sent);
+    assert_int_equal(o->path, WFP_HOST_PATH_LOOPBACK);
+}
+
+/* C42: no cross-layer arbitration. */
+static void test_no_cross_layer(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("IP_REMOTE_PORT", FWP_MATCH_EQUAL, FWP_UINT16, 80);
+    uint64_t blk;
+    (void)fx_filter_ex(&x->f, "hard-permit", "ALE_AUTH_CONNECT_V4", NULL, FX_AUTO, FWP_ACTION_PERMIT, NULL,
+                       FWPM_FILTER_FLAG_CLEAR_ACTION_RIGHT, &c, 1, NULL);
+    blk = fx_filter_ex(&x->f, "block-80", "OUTBOUND_TRANSPORT_V4", NULL, FX_AUTO, FWP_ACTION_BLOCK, NULL, 0,
+                       &c, 1, NULL);
+    o = run(x, 1, mk(x, "tcp", "10.0.0.2", 50001, "10.0.0.5", 80, "S", 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_TRANSPORT_DISCARD");
+    assert_false(o->permitted);
+    assert_int_equal(o->filter_id, blk);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_FILTER);
+    assert_int_equal(o->layer_id, fx_layer("OUTBOUND_TRANSPORT_V4")->id);
+}
+
+/* A block at ALE_AUTH_RECV_ACCEPT_V6 is re-indicated at its discard layer,
+ * whose schema differs from the base layer's in the real catalogue. */
+static void test_recv_accept_v6_discard(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    block_filter(x, "block-in6", "ALE_AUTH_RECV_ACCEPT_V6", NULL, 0);
+    o = run(x, 1, mk(x, "tcp", "2001:db8::5", 40000, "2001:db8::2", 80, "S", 0));
+    expect_layers(o, true, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_false(o->permitted);
+    assert_int_equal(x->obs[3].nvals, fx_layer("ALE_AUTH_RECV_ACCEPT_V6_DISCARD")->num_fields);
+    /* retransmitted SYN: still no flow, classified again */
+    o = run(x, 2, mk(x, "tcp", "2001:db8::5", 40000, "2001:db8::2", 80, "S", 0));
+    expect_layers(o, true, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+}
+
+/* ---- UDP ------------------------------------------------------------------ */
+
+static void udp_case(bool v6)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    const wfp_packet_outcome *o;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    /* EVIDENCE: PATH-UDP — spec §6.5 steps 2-4: client bind, connect, datagram */
+    o = run(x, 1, mk(x, "udp", me, 50000, peer, 53, NULL, 20));
+    expect_layers(o, v6, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                         "ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->permitted);
+    assert_int_equal(obs_at(x, v6 ? "ALE_AUTH_CONNECT_V6" : "ALE_AUTH_CONNECT_V4")->pid, 4242);
+    /* EVIDENCE: PATH-UDP — spec §6.5 step 6: later datagrams skip ALE */
+    o = run(x, 2, mk(x, "udp", me, 50000, peer, 53, NULL, 20));
+    expect_layers(o, v6, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    o = run(x, 3, mk(x, "udp", peer, 53, me, 50000, NULL, 20));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_int_equal(obs_val(&x->obs[2], "DIRECTION")->v.u32, FWP_DIRECTION_INBOUND);
+    /* EVIDENCE: PATH-UDP — spec §6.5 step 5: the server's first datagram from a peer */
+    o = run(x, 4, mk(x, "udp", peer, 40000, me, 53, NULL, 20));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA");
+    assert_int_equal(obs_at(x, v6 ? "ALE_AUTH_RECV_ACCEPT_V6" : "ALE_AUTH_RECV_ACCEPT_V4")->pid, 500);
+    /* its reply: flow exists */
+    o = run(x, 5, mk(x, "udp", me, 53, peer, 40000, NULL, 20));
+    expect_layers(o, v6, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    /* EVIDENCE: PATH-UDP-CLOSED-PORT — spec §6.5: INBOUND_IPPACKET → INBOUND_IPPACKET_DISCARD →
+     * OUTBOUND_ICMP_ERROR → OUTBOUND_TRANSPORT → OUTBOUND_IPPACKET */
+    o = run(x, 6, mk(x, "udp", peer, 40000, me, 9999, NULL, 20));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_IPPACKET_DISCARD,OUTBOUND_ICMP_ERROR,OUTBOUND_TRANSPORT,"
+                         "OUTBOUND_IPPACKET");
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_PORT_UNREACHABLE);
+    assert_true(o->response_sent);
+    assert_int_equal(obs_val(&x->obs[2], "ICMP_TYPE")->v.u16, v6 ? 1 : 3);
+    assert_int_equal(obs_val(&x->obs[2], "ICMP_CODE")->v.u16, v6 ? 4 : 3);
+    assert_int_equal(obs_val(&x->obs[3], "IP_PROTOCOL")->v.u8, v6 ? 58 : 1);
+    hf_free(x);
+}
+
+static void test_udp_v4(void **state)
+{
+    (void)state;
+    udp_case(false);
+}
+
+static void test_udp_v6(void **state)
+{
+    (void)state;
+    udp_case(true);
+}
+
+/* C41: stealth UDP. */
+static void test_udp_stealth(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("ICMP_TYPE", FWP_MATCH_EQUAL, FWP_UINT16, 3);
+    block_filter(x, "no-unreach", "OUTBOUND_ICMP_ERROR_V4", &c, 1);
+    /* EVIDENCE: PATH-UDP-CLOSED-PORT C41 — spec §6.5, §12.5 C41: blocking type 3 at OUTBOUND_ICMP_ERROR_V4
+     * suppresses the error, which is re-indicated at OUTBOUND_ICMP_ERROR_V4_DISCARD */
+    o = run(x, 1, mk(x, "udp", "10.0.0.5", 40000, "10.0.0.2", 9999, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_IPPACKET_DISCARD,OUTBOUND_ICMP_ERROR,OUTBOUND_ICMP_ERROR_DISCARD");
+    assert_false(o->response_sent);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_PORT_UNREACHABLE);
+    /* blocking the datagram at INBOUND_IPPACKET_V4_DISCARD suppresses it as well */
+    block_filter(x, "drop-disc", "INBOUND_IPPACKET_V4_DISCARD", NULL, 0);
+    o = run(x, 2, mk(x, "udp", "10.0.0.5", 40000, "10.0.0.2", 9998, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_IPPACKET_DISCARD");
+    assert_false(o->response_sent);
+}
+
+/* C33 */
+static void test_udp_flow_timeout(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    /* EVIDENCE: ALE-UDP-FLOW-TIMEOUT C33 — spec §5.3, §12.4 C33 */
+    o = run(x, 1 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    assert_int_equal(wfp_host_layer_calls(x->h, fx_layer("ALE_AUTH_CONNECT_V4")->id), 1);
+    o = run(x, 2 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    o = run(x, 3 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.6", 53, NULL, 0));
+    expect_layers(o, false, "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET"); /* already bound: no bind */
+    /* 59.9 s idle: still the flow */
+    o = run(x, 61 * SEC + SEC / 2, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    /* 60 s idle: expired, authorized again */
+    o = run(x, 121 * SEC + SEC / 2, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    {
+        wfp_host_stats st;
+        wfp_host_get_stats(x->h, &st);
+        assert_int_equal(st.flows_expired, 1);
+    }
+}
+
+/* ---- ICMP ------------------------------------------------------------------ */
+
+static void icmp_case(bool v6)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    uint8_t req = v6 ? 128 : 8, rep = v6 ? 129 : 0;
+    const wfp_packet_outcome *o;
+    /* EVIDENCE: PATH-ICMP-ECHO — spec §6.6 (UDP pattern; type/code in the port fields; flow per
+     * (type, code, id)) */
+    o = run(x, 1, mk(x, "icmp", me, req, peer, 0, NULL, 8));
+    expect_layers(o, v6, "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                         "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    {
+        const obs_call *ac = obs_at(x, v6 ? "ALE_AUTH_CONNECT_V6" : "ALE_AUTH_CONNECT_V4");
+        assert_int_equal(obs_val(ac, "ICMP_TYPE")->v.u16, req);
+        assert_int_equal(obs_val(ac, "ICMP_CODE")->v.u16, 0);
+        assert_int_equal(ac->pid, 4242);
+    }
+    o = run(x, 2, mk(x, "icmp", peer, rep, me, 0, NULL, 8));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    /* an inbound echo request (another id: another flow): the System process answers */
+    x->icmp_id = 99;
+    o = run(x, 3, mk(x, "icmp", peer, req, me, 0, NULL, 8));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA");
+    assert_int_equal(obs_at(x, v6 ? "ALE_AUTH_RECV_ACCEPT_V6" : "ALE_AUTH_RECV_ACCEPT_V4")->pid, WFP_HOST_SYSTEM_PID);
+    o = run(x, 4, mk(x, "icmp", me, rep, peer, 0, NULL, 8));
+    expect_layers(o, v6, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    hf_free(x);
+}
+
+static void test_icmp_echo_v4(void **state)
+{
+    (void)state;
+    icmp_case(false);
+}
+
+static void test_icmp_echo_v6(void **state)
+{
+    (void)state;
+    icmp_case(true);
+}
+
+/* An inbound port unreachable quoting a datagram this host sent. */
+static void test_icmp_error_in(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    /* build the quoted datagram, then the ICMP error around it */
+    const wfp_packet *inner = mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 4);
+    uint8_t quoted[64];
+    size_t qn = inner->cap_len < 28 ? inner->cap_len : 28;
+    wfp_packet_spec s;
+    uint8_t buf[256];
+    size_t n;
+    memcpy(quoted, inner->data, qn);
+    wfp_packet_spec_init(&s);
+    s.ip_version = 4;
+    addr_of("10.0.0.5", s.src);
+    addr_of("10.0.0.2", s.dst);
+    s.protocol = WFP_IPPROTO_ICMP;
+    s.icmp_type = 3;
+    s.icmp_code = 3;
+    s.payload = quoted;
+    s.payload_len = qn;
+    n = wfp_packet_build(&s, buf, sizeof buf);
+    assert_true(n > 0);
+    /* EVIDENCE: PATH-ICMP-ECHO — spec §6.6: inbound ICMP error INBOUND_IPPACKET → INBOUND_ICMP_ERROR
+     * with the EMBEDDED_* fields; never ALE */
+    o = run(x, 1, parse_raw(x, buf, n));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_ICMP_ERROR");
+    {
+        const obs_call *e = obs_at(x, "INBOUND_ICMP_ERROR_V4");
+        assert_int_equal(obs_val(e, "EMBEDDED_PROTOCOL")->v.u8, 17);
+        assert_int_equal(obs_val(e, "EMBEDDED_REMOTE_ADDRESS")->v.u32, 0x0a000005u);
+        assert_int_equal(obs_val(e, "EMBEDDED_LOCAL_PORT")->v.u16, 50000);
+        assert_int_equal(obs_val(e, "EMBEDDED_REMOTE_PORT")->v.u16, 53);
+        assert_int_equal(obs_val(e, "ICMP_TYPE")->v.u16, 3);
+        assert_int_equal(obs_val(e, "ICMP_CODE")->v.u16, 3);
+    }
+    assert_true(o->permitted);
+}
+
+/* ---- fragments (§6.7) --------------------------------------------------------- */
+
+static uint16_t csum16(const uint8_t *p, size_t n)
+{
+    return wfp_checksum_finish(wfp_checksum_add(0, p, n));
+}
+
+/* Splits a built IPv4 datagram into fragments of `chunk` payload bytes. */
+static size_t frag4(const uint8_t *pkt, size_t n, size_t chunk, uint8_t out[][2000], size_t *lens)
+{
+    size_t hl = (size_t)(pkt[0] & 0x0f) * 4, off = 0, k = 0, data = n - hl;
+    while (off < data) {
+        size_t len = data - off > chunk ? chunk : data - off;
+        bool more = off + len < data;
+        uint8_t *f = out[k];
+        memcpy(f, pkt, hl);
+        memcpy(f + hl, pkt + hl + off, len);
+        f[2] = (uint8_t)((hl + len) >> 8);
+        f[3] = (uint8_t)(hl + len);
+        f[6] = (uint8_t)((more ? 0x20 : 0) | ((off / 8) >> 8));
+        f[7] = (uint8_t)(off / 8);
+        f[10] = f[11] = 0;
+        uint16_t c = csum16(f, hl);
+        f[10] = (uint8_t)(c >> 8);
+        f[11] = (uint8_t)c;
+        lens[k++] = hl + len;
+        off += len;
+    }
+    return k;
+}
+
+/* Splits a built IPv6 datagram (no extension headers) with Fragment headers. */
+static size_t frag6(const uint8_t *pkt, size_t n, size_t chunk, uint8_t out[][2000], size_t *lens)
+{
+    size_t off = 0, k = 0, data = n - 40;
+    uint8_t nh = pkt[6];
+    while (off < data) {
+        size_t len = data - off > chunk ? chunk : data - off;
+        bool more = off + len < data;
+        uint8_t *f = out[k];
+        memcpy(f, pkt, 40);
+        f[6] = 44;
+        f[4] = (uint8_t)((8 + len) >> 8);
+        f[5] = (uint8_t)(8 + len);
+        f[40] = nh;
+        f[41] = 0;
+        f[42] = (uint8_t)((off >> 8) & 0xff);
+        f[43] = (uint8_t)((off & 0xf8) | (more ? 1 : 0));
+        f[44] = 0;
+        f[45] = 0;
+        f[46] = 0x12;
+        f[47] = 0x34;
+        memcpy(f + 48, pkt + 40 + off, len);
+        lens[k++] = 48 + len;
+        off += len;
+    }
+    return k;
+}
+
+static void fragments_case(bool v6)
+{
+    hf *x = hf_new("B", ADDRS, 2);
+    static uint8_t frags[8][2000];
+    size_t lens[8], k;
+    const wfp_packet *whole;
+    size_t ipp = 0, fragflag = 0, reasm = 0;
+    wfp_host_start(x->h, 0, NULL);
+    whole = mk(x, "udp", v6 ? "2001:db8::5" : "10.0.0.5", 40000, v6 ? "2001:db8::2" : "10.0.0.2", 53, NULL, 3000);
+    k = v6 ? frag6(whole->data, whole->cap_len, 800, frags, lens)
+           : frag4(whole->data, whole->cap_len, 800, frags, lens);
+    assert_int_equal(k, 4);
+    /* EVIDENCE: PATH-FRAGMENTS — spec §6.7: 4 fragments ⇒ 4 + 4 + 1 = 9 classifications at
+     * INBOUND_IPPACKET; TRANSPORT and above see only the reassembled datagram */
+    for (size_t i = 0; i < k; i++) {
+        const wfp_packet_outcome *o = run(x, 10 + i, parse_raw(x, frags[i], lens[i]));
+        for (size_t j = 0; j < o->num_calls; j++) {
+            if (o->calls[j].layer_id != fx_layer(v6 ? "INBOUND_IPPACKET_V6" : "INBOUND_IPPACKET_V4")->id)
+                continue;
+            ipp++;
+            fragflag += o->calls[j].item == WFP_HOST_ITEM_FRAGMENT;
+            reasm += o->calls[j].item == WFP_HOST_ITEM_REASSEMBLED;
+            {
+                uint32_t fl = obs_val(&x->obs[j], "FLAGS")->v.u32;
+                if (o->calls[j].item == WFP_HOST_ITEM_FRAGMENT)
+                    assert_int_equal(fl, FWP_CONDITION_FLAG_IS_FRAGMENT);
+                else if (o->calls[j].item == WFP_HOST_ITEM_REASSEMBLED)
+                    assert_int_equal(fl, FWP_CONDITION_FLAG_IS_REASSEMBLED);
+                else
+                    assert_int_equal(fl, 0);
+            }
+        }
+        if (i + 1 < k) {
+            expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_IPPACKET");
+            assert_true(o->held);
+        } else {
+            expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_TRANSPORT,"
+                                 "ALE_AUTH_RECV_ACCEPT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA");
+            assert_false(o->held);
+            assert_true(o->permitted);
+        }
+    }
+    assert_int_equal(ipp, 9);
+    assert_int_equal(fragflag, 4);
+    assert_int_equal(reasm, 1);
+    hf_free(x);
+}
+
+static void test_fragments_v4(void **state)
+{
+    (void)state;
+    fragments_case(false);
+}
+
+static void test_fragments_v6(void **state)
+{
+    (void)state;
+    fragments_case(true);
+}
+
+/* A blocked fragment never completes its datagram. */
+static void test_fragment_blocked(void **state)
+{
+    hf *x = *state;
+    static uint8_t frags[8][2000];
+    size_t lens[8], k;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("FLAGS", FWP_MATCH_FLAGS_ALL_SET, FWP_UINT32, FWP_CONDITION_FLAG_IS_FRAGMENT);
+    const wfp_packet *whole = mk(x, "udp", "10.0.0.5", 40000, "10.0.0.2", 53, NULL, 1500);
+    block_filter(x, "no-frag", "INBOUND_IPPACKET_V4", &c, 1);
+    k = frag4(whole->data, whole->cap_len, 800, frags, lens);
+    assert_int_equal(k, 2);
+    o = run(x, 1, parse_raw(x, frags[0], lens[0]));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_IPPACKET_DISCARD");
+    assert_false(o->permitted);
+    o = run(x, 2, parse_raw(x, frags[1], lens[1]));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_IPPACKET_DISCARD");
+}
+
+/* ---- loopback (§6.9) ------------------------------------------------------------ */
+
+static void test_loopback(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    /* EVIDENCE: PATH-LOOPBACK — spec §6.9: the sending path then the receiving path, IS_LOOPBACK */
+    o = run(x, 1, mk(x, "tcp", "127.0.0.1", 50000, "127.0.0.1", 80, "S", 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_TRANSPORT,"
+                            "ALE_AUTH_RECV_ACCEPT");
+    assert_int_equal(o->path, WFP_HOST_PATH_LOOPBACK);
+    for (size_t i = 2; i < o->num_calls; i++) {
+        assert_true(o->calls[i].loopback);
+        assert_true(obs_val(&x->obs[i], "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_LOOPBACK);
+    }
+    assert_int_equal(obs_val(&x->obs[6], "INTERFACE_TYPE")->v.u32, WFP_IF_TYPE_LOOPBACK);
+    assert_int_equal(obs_at(x, "ALE_AUTH_CONNECT_V4")->pid, 4242);
+    assert_int_equal(obs_at(x, "ALE_AUTH_RECV_ACCEPT_V4")->pid, 500);
+    /* SYN-ACK: server's flow outbound, client's flow inbound (FLOW_ESTABLISHED at the client) */
+    o = run(x, 2, mk(x, "tcp", "127.0.0.1", 80, "127.0.0.1", 50000, "SA", 0));
+    expect_layers(o, false, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_TRANSPORT,"
+                            "ALE_FLOW_ESTABLISHED");
+    o = run(x, 3, mk(x, "tcp", "127.0.0.1", 50000, "127.0.0.1", 80, "A", 0));
+    expect_layers(o, false, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET,INBOUND_IPPACKET,INBOUND_TRANSPORT,"
+                            "ALE_FLOW_ESTABLISHED");
+    assert_int_equal(wfp_host_flow_count(x->h), 2);
+    /* v6 loopback, a host address to itself */
+    o = run(x, 4, mk(x, "udp", "2001:db8::2", 50001, "2001:db8::2", 53, NULL, 4));
+    expect_layers(o, true, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                           "ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET,"
+                           "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_FLOW_ESTABLISHED,"
+                           "DATAGRAM_DATA");
+}
+
+/* ---- ALE state (§5.3, §5.4) ---------------------------------------------------- */
+
+/* C32 */
+static void test_stateful_return(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c[2];
+    c[0] = fx_cond_u("IP_PROTOCOL", FWP_MATCH_EQUAL, FWP_UINT8, 6);
+    c[1] = fx_cond_u("IP_REMOTE_PORT", FWP_MATCH_EQUAL, FWP_UINT16, 80);
+    (void)fx_filter_ex(&x->f, "allow-out", "ALE_AUTH_CONNECT_V4", NULL, FX_AUTO, FWP_ACTION_PERMIT, NULL, 0, c, 2, NULL);
+    block_filter(x, "block-in", "ALE_AUTH_RECV_ACCEPT_V4", NULL, 0);
+    /* EVIDENCE: ALE-STATEFUL-RETURN C32 — spec §5.3, §12.4 C32: return traffic needs no RECV_ACCEPT */
+    o = run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "S", 0));
+    assert_true(o->permitted);
+    o = run(x, 2, mk(x, "tcp", "10.0.0.5", 80, "10.0.0.2", 50000, "SA", 0));
+    assert_true(o->permitted);
+    o = run(x, 3, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "A", 0));
+    assert_true(o->permitted);
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 80, "10.0.0.2", 50000, "PA", 50));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,STREAM");
+    assert_true(o->permitted);
+    assert_int_equal(wfp_host_layer_calls(x->h, fx_layer("ALE_AUTH_RECV_ACCEPT_V4")->id), 0);
+    /* an unsolicited inbound connection is blocked */
+    o = run(x, 5, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0));
+    assert_false(o->permitted);
+    assert_int_equal(o->layer_id, fx_layer("ALE_AUTH_RECV_ACCEPT_V4")->id);
+}
+
+static void establish_inbound(hf *x)
+{
+    assert_true(run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0))->permitted);
+    assert_true(run(x, 2, mk(x, "tcp", "10.0.0.2", 80, "10.0.0.5", 40000, "SA", 0))->permitted);
+    assert_true(run(x, 3, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "A", 0))->permitted);
+}
+
+/* C34 */
+static void test_reauth_block(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("IP_LOCAL_PORT", FWP_MATCH_EQUAL, FWP_UINT16, 80);
+    uint64_t id;
+    establish_inbound(x);
+    id = fx_filter_ex(&x->f, "block-80", "ALE_AUTH_RECV_ACCEPT_V4", NULL, FX_AUTO, FWP_ACTION_BLOCK, NULL, 0,
+                      &c, 1, NULL);
+    wfp_host_policy_changed(x->h, 4);
+    /* EVIDENCE: ALE-REAUTH C34 — spec §5.4, §6.4 "Failure", §12.4 C34 */
+    o = run(x, 5, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_false(o->permitted);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_REAUTH);
+    assert_int_equal(o->filter_id, id);
+    assert_true(o->calls[2].reauth);
+    {
+        const obs_call *r = &x->obs[2];
+        assert_true(obs_val(r, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE);
+        assert_int_equal(obs_val(r, "REAUTHORIZE_REASON")->v.u32, FWP_CONDITION_REAUTHORIZE_REASON_POLICY_CHANGE);
+        assert_int_equal(obs_val(r, "IP_NEXTHOP_INTERFACE")->type, FWP_EMPTY);
+        assert_int_equal(obs_val(r, "IP_ARRIVAL_INTERFACE")->type, FWP_UINT64);
+    }
+    assert_int_equal(wfp_host_flow_count(x->h), 0); /* torn down */
+    {
+        wfp_host_stats st;
+        wfp_host_get_stats(x->h, &st);
+        assert_int_equal(st.reauthorizations, 1);
+        assert_int_equal(st.reauth_blocked, 1);
+    }
+}
+
+/* C34: an outbound packet reauthorized at RECV_ACCEPT has the arrival-interface fields EMPTY. */
+static void test_reauth_outbound(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("IP_ARRIVAL_INTERFACE", FWP_MATCH_EQUAL, FWP_UINT64, 0);
+    establish_inbound(x);
+    c.value.type = FWP_EMPTY;
+    c.value.u.value.type = FWP_EMPTY;
+    block_filter(x, "kill-on-reauth", "ALE_AUTH_RECV_ACCEPT_V4", &c, 1);
+    wfp_host_policy_changed(x->h, 4);
+    /* EVIDENCE: ALE-REAUTH — spec §5.4: first packet in either direction goes to the creating layer */
+    o = run(x, 5, mk(x, "tcp", "10.0.0.2", 80, "10.0.0.5", 40000, "PA", 10));
+    expect_layers(o, false, "ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_int_equal(obs_val(&x->obs[0], "IP_ARRIVAL_INTERFACE")->type, FWP_EMPTY);
+    assert_int_equal(x->obs[0].direction, FWP_DIRECTION_OUTBOUND);
+    assert_false(o->permitted);
+}
+
+/* C35 */
+static void test_reauth_permit(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c = fx_cond_u("IP_LOCAL_PORT", FWP_MATCH_EQUAL, FWP_UINT16, 8080);
+    establish_inbound(x);
+    block_filter(x, "block-8080", "ALE_AUTH_RECV_ACCEPT_V4", &c, 1);
+    wfp_host_policy_changed(x->h, 4);
+    /* EVIDENCE: ALE-REAUTH C35 — spec §6.4 "Success", §12.4 C35 */
+    o = run(x, 5, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,STREAM");
+    assert_true(o->permitted);
+    /* only the first packet */
+    o = run(x, 6, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,STREAM");
+    /* a UDP flow created by AUTH_CONNECT is reauthorized there (§6.5) */
+    o = run(x, 7, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 4));
+    assert_true(o->permitted);
+    wfp_host_policy_changed(x->h, 8);
+    o = run(x, 9, mk(x, "udp", "10.0.0.5", 53, "10.0.0.2", 50000, NULL, 4));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_CONNECT,DATAGRAM_DATA");
+    assert_true(o->calls[2].reauth);
+    assert_int_equal(o->calls[2].direction, FWP_DIRECTION_INBOUND);
+}
+
+/* ---- policy through values, bind/listen blocks, stats -------------------------- */
+
+static void test_app_condition(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    wfp_condition c;
+    uint8_t *blob;
+    uint32_t len;
+    assert_true(wfp_app_id_from_path(wfp_allocator_default(), "C:\\Program Files\\App\\app.exe", NULL, &blob, &len));
+    memset(&c, 0, sizeof c);
+    c.field_key = wfp_catalog_condition_by_name("ALE_APP_ID")->key;
+    c.match_type = FWP_MATCH_EQUAL;
+    c.value.type = FWP_BYTE_BLOB_TYPE;
+    c.value.u.value.type = FWP_BYTE_BLOB_TYPE;
+    c.value.u.value.v.blob.data = blob;
+    c.value.u.value.v.blob.size = len;
+    block_filter(x, "block-app", "ALE_AUTH_CONNECT_V4", &c, 1);
+    free(blob);
+    o = run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 443, "S", 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "ALE_AUTH_CONNECT_DISCARD");
+    assert_false(o->permitted);
+    /* another owner (System: a port no socket config covers) passes */
+    o = run(x, 2, mk(x, "tcp", "10.0.0.2", 1234, "10.0.0.5", 443, "S", 0));
+    assert_true(o->permitted);
+    {
+        wfp_host_stats st;
+        wfp_host_get_stats(x->h, &st);
+        assert_int_equal(st.packets, 2);
+        assert_int_equal(st.blocked, 1);
+        assert_int_equal(st.permitted, 1);
+        assert_int_equal(wfp_host_filter_stat_count(x->h), 1);
+        assert_int_equal(wfp_host_filter_stat_at(x->h, 0)->blocks, 1);
+    }
+}
+
+static void test_listen_blocked(void **state)
+{
+    hf *x = hf_new("B", ADDRS, 1);
+    const wfp_packet_outcome *o;
+    (void)state;
+    block_filter(x, "no-listen", "ALE_AUTH_LISTEN_V4", NULL, 0);
+    assert_int_equal(wfp_host_start(x->h, 0, &x->out), 0);
+    assert_false(x->out.permitted);
+    assert_int_equal(x->out.discard, WFP_HOST_DISCARD_LISTEN_BLOCKED);
+    assert_int_equal(x->out.layer_id, fx_layer("ALE_AUTH_LISTEN_V4")->id);
+    /* the socket does not listen: a SYN finds no listener */
+    o = run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0));
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NO_LISTENER);
+    hf_free(x);
+}
+
+static void test_not_local_and_absorb(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    o = run(x, 1, mk(x, "udp", "10.0.0.7", 1, "10.0.0.8", 2, NULL, 0));
+    assert_int_equal(o->path, WFP_HOST_PATH_FORWARD);
+    assert_int_equal(o->num_calls, 0);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NOT_LOCAL);
+    /* an absorbing callout: dropped without a discard-layer indication */
+    {
+        static fx_script s = {FWP_ACTION_BLOCK, true, FWPS_CLASSIFY_OUT_FLAG_ABSORB, 0, 0, 0};
+        wfp_guid k = fx_callout(&x->f, "absorber", "INBOUND_IPPACKET_V4");
+        fx_register(&x->f, &k, &s);
+        (void)fx_filter_ex(&x->f, "absorb", "INBOUND_IPPACKET_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING,
+                           &k, 0, NULL, 0, NULL);
+    }
+    o = run(x, 2, mk(x, "udp", "10.0.0.5", 1, "10.0.0.2", 53, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET");
+    assert_true(o->absorbed);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_ABSORBED);
+}
+
+/* Many flows: the table grows, expires, compacts, and stays in id order. */
+static void test_flow_table_stress(void **state)
+{
+    hf *x = *state;
+    wfp_host_flow_info fi, prev;
+    wfp_host_stats st;
+    for (int i = 0; i < 3000; i++) {
+        const wfp_packet *p = mk(x, "udp", "10.0.0.2", (uint16_t)(50000 + i % 1000), "10.0.0.5",
+                                 (uint16_t)(1000 + i / 1000), NULL, 0);
+        assert_true(run(x, (uint64_t)i * 1000, p)->permitted);
+    }
+    assert_int_equal(wfp_host_flow_count(x->h), 3000);
+    /* refresh a third of them at 50 s; the rest expire at 61 s */
+    for (int i = 0; i < 3000; i += 3) {
+        const wfp_packet *p = mk(x, "udp", "10.0.0.5", (uint16_t)(1000 + i / 1000), "10.0.0.2",
+                                 (uint16_t)(50000 + i % 1000), NULL, 0);
+        const wfp_packet_outcome *o = run(x, 50 * SEC, p);
+        expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    }
+    wfp_host_expire(x->h, 61 * SEC);
+    assert_int_equal(wfp_host_flow_count(x->h), 1000);
+    for (size_t i = 0; i < 1000; i++) {
+        assert_true(wfp_host_flow_at(x->h, i, &fi));
+        if (i)
+            assert_true(fi.id > prev.id);
+        assert_int_equal(fi.direction, FWP_DIRECTION_OUTBOUND);
+        assert_int_equal(fi.pid, 4242);
+        prev = fi;
+    }
+    assert_false(wfp_host_flow_at(x->h, 1000, &fi));
+    wfp_host_get_stats(x->h, &st);
+    assert_int_equal(st.flows_created, 3000);
+    assert_int_equal(st.flows_expired, 2000);
+    /* every survivor is still found (no ALE classify) */
+    for (int i = 0; i < 3000; i += 3) {
+        const wfp_packet *p = mk(x, "udp", "10.0.0.2", (uint16_t)(50000 + i % 1000), "10.0.0.5",
+                                 (uint16_t)(1000 + i / 1000), NULL, 0);
+        const wfp_packet_outcome *o = run(x, 62 * SEC, p);
+        expect_layers(o, false, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    }
+    wfp_host_expire(x->h, 200 * SEC);
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+}
+
+static void test_determinism(void **state)
+{
+    /* the same inputs give the same call lists and flow ids on two hosts */
+    hf *a = hf_new("A", ADDRS, 2), *b = hf_new("A", ADDRS, 2);
+    (void)state;
+    wfp_host_start(a->h, 0, NULL);
+    wfp_host_start(b->h, 0, NULL);
+    for (int i = 0; i < 50; i++) {
+        const wfp_packet *pa = mk(a, i % 2 ? "udp" : "tcp", "10.0.0.2", (uint16_t)(50000 + i % 7), "10.0.0.5",
+                                  53, "S", (size_t)i);
+        const wfp_packet *pb = mk(b, i % 2 ? "udp" : "tcp", "10.0.0.2", (uint16_t)(50000 + i % 7), "10.0.0.5",
+                                  53, "S", (size_t)i);
+        const wfp_packet_outcome *oa = run(a, (uint64_t)i * SEC, pa);
+        const wfp_packet_outcome *ob = run(b, (uint64_t)i * SEC, pb);
+        assert_int_equal(oa->num_calls, ob->num_calls);
+        assert_int_equal(oa->flow_id, ob->flow_id);
+        for (size_t j = 0; j < oa->num_calls; j++)
+            assert_int_equal(oa->calls[j].layer_id, ob->calls[j].layer_id);
+    }
+    hf_free(a);
+    hf_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tcp_connect_v4),
+        cmocka_unit_test(test_tcp_connect_v6),
+        cmocka_unit_test(test_start_sockets),
+        cmocka_unit_test(test_tcp_accept_v4),
+        cmocka_unit_test(test_tcp_accept_v6),
+        cmocka_unit_test(test_handshake_two_hosts),
+        cmocka_unit_test_setup_teardown(test_tcp_no_listener, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stealth_silent_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_cross_layer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recv_accept_v6_discard, setup, teardown),
+        cmocka_unit_test(test_udp_v4),
+        cmocka_unit_test(test_udp_v6),
+        cmocka_unit_test_setup_teardown(test_udp_stealth, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_udp_flow_timeout, setup, teardown),
+        cmocka_unit_test(test_icmp_echo_v4),
+        cmocka_unit_test(test_icmp_echo_v6),
+        cmocka_unit_test_setup_teardown(test_icmp_error_in, setup, teardown),
+        cmocka_unit_test(test_fragments_v4),
+        cmocka_unit_test(test_fragments_v6),
+        cmocka_unit_test_setup_teardown(test_fragment_blocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stateful_return, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reauth_block, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reauth_outbound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reauth_permit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_app_condition, setup, teardown),
+        cmocka_unit_test(test_listen_blocked),
+        cmocka_unit_test_setup_teardown(test_not_local_and_absorb, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_table_stress, setup, teardown),
+        cmocka_unit_test(test_determinism),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
