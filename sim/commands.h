@@ -19,4 +19,12 @@ int wfp_cmd_run(int argc, char **argv);
 /* wfpsim check PATH...: validate scenarios without running traffic. */
 int wfp_cmd_check(int argc, char **argv);
 
+/* wfpsim replay (--scenario FILE | --policy FILE --local ADDR...) [--json]
+ * [--write-permitted F] [--write-dropped F] CAPTURE...: captures through a host. */
+int wfp_cmd_replay(int argc, char **argv);
+/* wfpsim graph SCENARIO --layer NAME [--packet N] [--journey N] -o OUT: Graphviz pictures. */
+int wfp_cmd_graph(int argc, char **argv);
+/* wfpsim import DUMP.xml [-o policy.yaml] [--check-weights]: real Windows WFP state. */
+int wfp_cmd_import(int argc, char **argv);
+
 #endif

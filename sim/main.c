@@ -12,7 +12,10 @@ static const struct {
 } commands[] = {
     {"check", wfp_cmd_check, "validate scenario files without running them"},
     {"classify", wfp_cmd_classify, "classify one set of field values against a policy"},
+    {"graph", wfp_cmd_graph, "draw a layer's arbitration or a packet's path (Graphviz)"},
+    {"import", wfp_cmd_import, "import a netsh wfp state/filters dump as a policy"},
     {"layers", wfp_cmd_layers, "print the built-in layer catalogue (--json)"},
+    {"replay", wfp_cmd_replay, "replay captures through a simulated host"},
     {"run", wfp_cmd_run, "run scenario files and directories (the conformance suite)"},
 };
 
