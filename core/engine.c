@@ -1199,7 +1199,8 @@ static uint32_t validate_conditions(wfp_engine *e, const wfp_filter *f, const wf
     return ERROR_SUCCESS;
 }
 
-static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
+static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id, uint64_t preset_id,
+                           const uint64_t *preset_weight)
 {
     wfp_engine *e;
     const wfp_layer_info *layer;
@@ -1258,6 +1259,9 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     if (rc) return rc;
     rc = effective_weight(e, in, layer, &weight);
     if (rc) return rc;
+    if (preset_weight) weight = *preset_weight;
+    if (preset_id && filter_index_by_id(e, preset_id) != SIZE_MAX)
+        return wfpi_fail(e, FWP_E_ALREADY_EXISTS, "filter id %llu is taken", (unsigned long long)preset_id);
 
     /* Lifetimes: a filter may reference only what lives at least as long. */
     persistent = (flags & FWPM_FILTER_FLAG_PERSISTENT) != 0;
@@ -1328,7 +1332,7 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
                 f->fwps_flags |= FWPS_FILTER_FLAG_OR_CONDITIONS;
     uint64_t saved_keys = e->next_generated_key;
     if (wfp_guid_is_null(&f->pub.key)) generate_key(e, "filter", &f->pub.key);
-    f->pub.filter_id = e->next_filter_id;
+    f->pub.filter_id = preset_id ? preset_id : e->next_filter_id;
     f->o.owner_session = owner_of(s);
 
     /* A registered callout may refuse the filter (notifyFn ADD). */
@@ -1354,8 +1358,18 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
     }
 
     /* Past this point nothing can fail. */
-    e->next_filter_id++;
-    e->filters.v[e->filters.n++] = f;
+    if (preset_id) {
+        /* keep the list sorted by id; later ids continue above the largest */
+        size_t at = e->filters.n;
+        while (at > 0 && e->filters.v[at - 1]->pub.filter_id > preset_id) at--;
+        memmove(e->filters.v + at + 1, e->filters.v + at, (e->filters.n - at) * sizeof *e->filters.v);
+        e->filters.v[at] = f;
+        e->filters.n++;
+        if (preset_id >= e->next_filter_id) e->next_filter_id = preset_id + 1;
+    } else {
+        e->next_filter_id++;
+        e->filters.v[e->filters.n++] = f;
+    }
     sub->o.refs++;
     if (callout) callout->o.refs++;
     if (prov) prov->o.refs++;
@@ -1367,7 +1381,13 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
 uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id)
 {
     if (!in) return FWP_E_NULL_POINTER;
-    WRITE_OP(s, WFP_OBJECT_FILTER, FWPM_ACTRL_ADD, filter_add(s, in, id));
+    WRITE_OP(s, WFP_OBJECT_FILTER, FWPM_ACTRL_ADD, filter_add(s, in, id, 0, NULL));
+}
+
+uint32_t wfp_filter_add_with_id(wfp_session *s, const wfp_filter *in, uint64_t filter_id, const uint64_t *effective_weight)
+{
+    if (!in || !filter_id) return FWP_E_NULL_POINTER;
+    WRITE_OP(s, WFP_OBJECT_FILTER, FWPM_ACTRL_ADD, filter_add(s, in, NULL, filter_id, effective_weight));
 }
 
 static uint32_t filter_delete(wfp_session *s, size_t index)

@@ -277,6 +277,13 @@ uint32_t wfp_callout_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_c
 uint32_t wfp_callout_get_by_id(wfp_session *s, uint32_t id, const wfp_callout **out);
 
 uint32_t wfp_filter_add(wfp_session *s, const wfp_filter *filter, uint64_t *id);
+/* For imports of real Windows state (wfpsim import): adds a filter with the
+ * id a real BFE gave it and, when `effective_weight` is not NULL, the
+ * effective weight it recorded (the weight is still validated). Later
+ * filters get ids above the largest. FWP_E_ALREADY_EXISTS when the id is
+ * taken. */
+uint32_t wfp_filter_add_with_id(wfp_session *s, const wfp_filter *filter, uint64_t filter_id,
+                                const uint64_t *effective_weight);
 uint32_t wfp_filter_delete_by_key(wfp_session *s, const wfp_guid *key);
 uint32_t wfp_filter_delete_by_id(wfp_session *s, uint64_t id);
 uint32_t wfp_filter_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_filter **out);
