@@ -147,21 +147,22 @@ static void print_trace(const wfp_scenario_result *r)
 {
     for (size_t i = 0; i < wfp_scenario_result_packet_count(r); i++) {
         const wfp_packet_record *p = wfp_scenario_result_packet(r, i);
-        printf("  packet %" PRIu64 " at %" PRId64 "ns on %s: %s%s%s%s\n", p->number, p->time_ns, p->host,
+        printf("  packet %" PRIu64 " at %" PRId64 "ns on %s: %s%s%s%s%s%s\n", p->number, p->time_ns, p->host,
                p->permitted ? "permit" : "block", p->filter_name ? " by " : "", p->filter_name ? p->filter_name : "",
-               p->drop_reason ? " " : "");
-        if (p->drop_reason) printf("    (%s)\n", p->drop_reason);
+               p->drop_reason ? " (" : "", p->drop_reason ? p->drop_reason : "", p->drop_reason ? ")" : "");
         for (size_t k = 0; k < p->ncalls; k++) {
             const wfp_call_record *c = &p->calls[k];
-            printf("    %-32s %-14s%s%s%s%s\n", layer_short(c->layer_id), action_word(c->verdict.action),
+            printf("    %-32s %s%s%s%s%s\n", layer_short(c->layer_id), action_word(c->verdict.action),
                    c->filter_name ? " by " : "", c->filter_name ? c->filter_name : "",
                    c->verdict.hard && c->verdict.action == FWP_ACTION_BLOCK ? " hard" : "",
                    c->verdict.vetoed ? " veto" : "");
             for (size_t s = 0; s < c->nsublayers; s++) {
                 const wfp_trace_sublayer *t = &c->sublayers[s];
                 static const char *const effects[] = {"", "applied", "ignored", "veto"};
-                printf("      sublayer w=%-5u %-14s filter=%" PRIu64 "%s %s\n", t->weight, action_word(t->action),
-                       t->filter_id, t->hard ? " hard" : "", t->effect < 4 ? effects[t->effect] : "");
+                const char *fname = c->sublayer_filters ? c->sublayer_filters[s] : NULL;
+                printf("      sublayer %-24s (weight %5u) %-14s%s%s%s%s%s\n", c->sublayer_names ? c->sublayer_names[s] : "?",
+                       t->weight, action_word(t->action), fname ? " by " : "", fname ? fname : "",
+                       t->hard ? " (hard)" : "", t->effect ? " — " : "", t->effect < 4 ? effects[t->effect] : "");
             }
         }
     }

@@ -1093,6 +1093,22 @@ wfp_scenario *wfp_scenario_load(const char *path, wfp_yaml_errors *err)
     return sc;
 }
 
+wfp_scenario *wfp_scenario_load_string(const char *name, const char *text, size_t length, wfp_yaml_errors *err)
+{
+    wfps_scenario *sc = xcalloc(1, sizeof *sc);
+    if (!sc) {
+        wfp_yaml_error_at(err, name, 0, 0, "out of memory");
+        return NULL;
+    }
+    sc->path = wfps_strdup(name ? name : "<string>");
+    sc->doc = sc->path ? wfp_yaml_load_string(sc->path, text, length, err) : NULL;
+    if (!sc->doc || !load_root(sc, err)) {
+        wfp_scenario_free(sc);
+        return NULL;
+    }
+    return sc;
+}
+
 void wfp_scenario_free(wfp_scenario *sc)
 {
     if (!sc) return;

@@ -18,6 +18,9 @@ typedef struct wfp_scenario_result wfp_scenario_result;
 /* NULL (and messages in err, each "FILE:LINE:COL: …") when the file is
  * unusable. */
 wfp_scenario *wfp_scenario_load(const char *path, wfp_yaml_errors *err);
+/* The same from text in memory; `name` stands for the file in messages
+ * and relative capture paths. */
+wfp_scenario *wfp_scenario_load_string(const char *name, const char *text, size_t length, wfp_yaml_errors *err);
 void wfp_scenario_free(wfp_scenario *sc); /* accepts NULL */
 const char *wfp_scenario_name(const wfp_scenario *sc);
 const char *wfp_scenario_path(const wfp_scenario *sc);
@@ -51,9 +54,12 @@ typedef struct wfp_call_record {
     uint16_t layer_id;
     wfp_verdict verdict;
     const char *filter_name; /* deciding filter's scenario name, or NULL */
-    /* with opt.trace: every sublayer's decision */
+    /* with opt.trace: every sublayer's decision, with the scenario names of
+     * each sublayer and of the filter that decided it (NULL if none) */
     size_t nsublayers;
     const wfp_trace_sublayer *sublayers;
+    const char *const *sublayer_names;
+    const char *const *sublayer_filters;
 } wfp_call_record;
 
 typedef struct wfp_packet_record {

@@ -107,8 +107,15 @@ void wfp_scenario_result_free(wfp_scenario_result *r)
     free(r->failures);
     for (size_t i = 0; i < r->npackets; i++) {
         for (size_t k = 0; k < r->packets[i].ncalls; k++) {
-            free((void *)r->packets[i].calls[k].sublayers);
-            free((void *)r->packets[i].calls[k].filter_name);
+            wfp_call_record *c = &r->packets[i].calls[k];
+            for (size_t j = 0; j < c->nsublayers; j++) {
+                if (c->sublayer_names) free((void *)c->sublayer_names[j]);
+                if (c->sublayer_filters) free((void *)c->sublayer_filters[j]);
+            }
+            free((void *)c->sublayer_names);
+            free((void *)c->sublayer_filters);
+            free((void *)c->sublayers);
+            free((void *)c->filter_name);
         }
         free(r->packets[i].calls);
         free(r->packets[i].filter_name);
@@ -739,10 +746,29 @@ static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome 
         cr->filter_name = filter_name(ru, h, c->verdict.filter_id);
         if (ru->opt && ru->opt->trace && c->num_sublayers) {
             wfp_trace_sublayer *subs = malloc(c->num_sublayers * sizeof *subs);
-            if (!subs) return false;
+            char **names = calloc(c->num_sublayers, sizeof *names);
+            char **filters = calloc(c->num_sublayers, sizeof *filters);
+            if (!subs || !names || !filters) {
+                free(subs);
+                free(names);
+                free(filters);
+                return false;
+            }
             memcpy(subs, out->sublayers + c->first_sublayer, c->num_sublayers * sizeof *subs);
+            for (size_t k = 0; k < c->num_sublayers; k++) {
+                const char *sn = wfp_policy_sublayer_name(ru->hosts[h].policy, &subs[k].key);
+                char g[WFP_GUID_STRLEN];
+                if (!sn) {
+                    wfp_guid_format(&subs[k].key, g);
+                    sn = g;
+                }
+                names[k] = wfps_strdup(sn);
+                filters[k] = filter_name(ru, h, subs[k].filter_id);
+            }
             cr->sublayers = subs;
             cr->nsublayers = c->num_sublayers;
+            cr->sublayer_names = (const char *const *)names;
+            cr->sublayer_filters = (const char *const *)filters;
         }
         ru->r->stats[STAT_classify_calls]++;
         if (c->verdict.vetoed) ru->r->stats[STAT_vetoes]++;
