@@ -219,10 +219,9 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
     if (!h->name) h->name = "host";
     h->cfg.name = h->name;
     if ((v = wfp_yaml_map_get(n, "addresses"))) {
-        const char **list;
-        if (!load_address_list(err, v, "host.addresses", &list, &h->cfg.num_addresses)) return false;
-        h->addresses = list;
-        h->cfg.addresses = list;
+        /* the list belongs to the host at once, so a bad entry leaks nothing */
+        if (!load_address_list(err, v, "host.addresses", &h->addresses, &h->cfg.num_addresses)) return false;
+        h->cfg.addresses = h->addresses;
     }
     if ((v = wfp_yaml_map_get(n, "interfaces"))) {
         static const char *const ikeys[] = {"name", "index", "type", "tunnel_type", "profile", "addresses", NULL};
@@ -230,6 +229,7 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
         h->interfaces = xcalloc(v->count, sizeof *h->interfaces);
         h->iface_addrs = xcalloc(v->count, sizeof *h->iface_addrs);
         if (!h->interfaces || !h->iface_addrs) return wfp_yaml_error(err, v, "out of memory");
+        h->cfg.num_interfaces = v->count; /* before anything can fail: free_host frees them all */
         for (size_t i = 0; i < v->count; i++) {
             const wfp_yaml_node *in = v->items[i], *x;
             wfp_host_interface_config *ic = &h->interfaces[i];
@@ -263,7 +263,6 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
             }
         }
         h->cfg.interfaces = h->interfaces;
-        h->cfg.num_interfaces = v->count;
     }
     if ((v = wfp_yaml_map_get(n, "processes"))) {
         static const char *const pkeys[] = {"name", "app", "user", "pid", "sockets", NULL};
@@ -1143,4 +1142,23 @@ const char *wfp_scenario_name(const wfp_scenario *sc)
 const char *wfp_scenario_path(const wfp_scenario *sc)
 {
     return sc->path;
+}
+
+/* ---- policy files (wfpsim classify --policy, wfpsim replay --policy) --- */
+
+const wfp_yaml_node *wfp_policy_file_load(const char *path, wfp_yaml_doc **doc, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *root, *pol;
+    *doc = wfp_yaml_load_file(path, err);
+    if (!*doc) return NULL;
+    root = wfp_yaml_doc_root(*doc);
+    if (root->kind != WFP_YAML_MAPPING) {
+        char d[64];
+        wfp_yaml_error(err, root, "expected a scenario with a 'policy:' key or a policy mapping (providers, "
+                                  "sublayers, callouts, filters), not %s",
+                       wfp_yaml_describe(root, d, sizeof d));
+        return NULL;
+    }
+    pol = wfp_yaml_map_get(root, "policy");
+    return pol ? pol : root;
 }
