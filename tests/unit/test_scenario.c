@@ -1,0 +1,292 @@
+/* test_scenario.c — every key of the scenario contract
+ * (docs/scenario-format.md) works as specified: one test per key or key
+ * group, each running a small scenario through the loader and the runner
+ * and checking both a passing and a failing expectation, so a key that is
+ * accepted but ignored cannot pass. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scenario.h"
+
+#define HOST                                                                                 \
+    "host:\n"                                                                                \
+    "  name: client\n"                                                                       \
+    "  addresses: [10.0.0.2, \"2001:db8::2\"]\n"                                             \
+    "  processes:\n"                                                                         \
+    "    - name: app\n"                                                                      \
+    "      app: 'C:\\Apps\\app.exe'\n"                                                       \
+    "      user: S-1-5-21-1-2-3-1001\n"                                                      \
+    "      sockets: [{protocol: tcp, local_port: \"49152-65535\"}, {protocol: tcp, local_port: 80, listen: true}, {protocol: udp, local_port: 53}]\n"
+
+#define SYN_OUT(at, sport) \
+    "  - {at: " at ", packet: {ip: {src: 10.0.0.2, dst: 192.0.2.10}, tcp: {sport: " sport ", dport: 443, flags: S}}}\n"
+
+/* Loads and runs; returns NULL and fails the test on a load error unless
+ * `load_error` is given, which then receives the first message. */
+static wfp_scenario_result *run_text(const char *text, char *load_error, size_t n)
+{
+    wfp_yaml_errors err;
+    wfp_yaml_errors_init(&err);
+    wfp_scenario *sc = wfp_scenario_load_string("test.yaml", text, strlen(text), &err);
+    if (!sc) {
+        const char *m = wfp_yaml_errors_first(&err);
+        if (load_error) snprintf(load_error, n, "%s", m ? m : "");
+        else fail_msg("load failed: %s", m ? m : "?");
+        wfp_yaml_errors_clear(&err);
+        return NULL;
+    }
+    wfp_run_options opt = {true};
+    wfp_scenario_result *r = wfp_scenario_run(sc, &opt);
+    wfp_scenario_free(sc);
+    wfp_yaml_errors_clear(&err);
+    assert_non_null(r);
+    return r;
+}
+
+static void expect_pass(const char *text)
+{
+    wfp_scenario_result *r = run_text(text, NULL, 0);
+    if (!wfp_scenario_result_passed(r)) fail_msg("expected a pass: %s", wfp_scenario_result_reason(r));
+    wfp_scenario_result_free(r);
+}
+
+/* The scenario must fail, with `needle` in one of its failure messages. */
+static void expect_fail(const char *text, const char *needle)
+{
+    wfp_scenario_result *r = run_text(text, NULL, 0);
+    assert_false(wfp_scenario_result_passed(r));
+    bool found = false;
+    for (size_t i = 0; i < wfp_scenario_result_failure_count(r); i++)
+        if (strstr(wfp_scenario_result_failure(r, i), needle)) found = true;
+    if (!found) fail_msg("no failure mentions '%s'; first: %s", needle, wfp_scenario_result_reason(r));
+    wfp_scenario_result_free(r);
+}
+
+static void expect_load_error(const char *text, const char *needle)
+{
+    char msg[1024] = "";
+    wfp_scenario_result *r = run_text(text, msg, sizeof msg);
+    assert_null(r);
+    if (!strstr(msg, needle)) fail_msg("load error '%s' lacks '%s'", msg, needle);
+    /* every load error names file:line:column */
+    assert_non_null(strstr(msg, "test.yaml:"));
+}
+
+/* wfpsim, name, description, references: the top level */
+static void top_level_keys(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\nname: n\ndescription: d\nreferences: [filter-arbitration]\n" HOST);
+    expect_load_error("name: no-version\n" HOST, "needs 'wfpsim'");
+    expect_load_error("wfpsim: 2\n", "version");
+    expect_load_error("wfpsim: 1\nfoo: 1\n", "unknown key 'foo'");
+}
+
+/* engine: collect_net_events and net_event_keywords */
+static void engine_keys(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "policy: {filters: [{name: blk, layer: ALE_AUTH_CONNECT_V4, action: block}]}\n"
+                       "traffic:\n" SYN_OUT("1ms", "50000");
+    char text[4096];
+    snprintf(text, sizeof text, "%sengine: {collect_net_events: true}\nexpect: {net_events: {events: [{type: classify_drop, packet: 1, layer: ALE_AUTH_CONNECT_V4, filter: blk}]}}\n", base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%sengine: {collect_net_events: false}\nexpect: {net_events: {events: [{type: classify_drop, packet: 1}]}}\n", base);
+    expect_fail(text, "net event");
+    snprintf(text, sizeof text,
+             "wfpsim: 1\n" HOST "engine: {net_event_keywords: [classify_allow]}\n"
+             "policy: {filters: [{name: ok, layer: ALE_AUTH_CONNECT_V4, action: permit}]}\n"
+             "traffic:\n" SYN_OUT("1ms", "50000")
+             "expect: {net_events: {match: subset, events: [{type: classify_allow, packet: 1, filter: ok}]}}\n");
+    expect_pass(text);
+    expect_load_error("wfpsim: 1\nengine: {net_event_keywords: [nonsense]}\n", "net event keyword");
+}
+
+/* host: addresses decide direction; processes own sockets */
+static void host_keys(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST
+                "policy: {filters: [{name: app-block, layer: ALE_AUTH_CONNECT_V4, action: block,"
+                " conditions: [{field: ALE_APP_ID, value: 'C:\\Apps\\app.exe'}]}]}\n"
+                "traffic:\n" SYN_OUT("1ms", "50000")
+                "expect: {packets: [{packet: 1, verdict: block, filter: app-block}]}\n");
+    /* the same packet is inbound on a host that does not own 10.0.0.2 */
+    expect_fail("wfpsim: 1\nhost: {addresses: [192.0.2.10]}\n"
+                "policy: {filters: [{name: out-block, layer: ALE_AUTH_CONNECT_V4, action: block}]}\n"
+                "traffic:\n" SYN_OUT("1ms", "50000")
+                "expect: {packets: [{packet: 1, verdict: block, filter: out-block}]}\n",
+                "packet 1");
+    expect_load_error("wfpsim: 1\nhost: {addresses: [10.0.0.300]}\n", "address");
+}
+
+/* hosts + links: two machines, a delay */
+static void hosts_and_links(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n"
+                "hosts:\n"
+                "  client: {addresses: [10.0.0.2], processes: [{name: c, sockets: [{protocol: tcp, local_port: \"49152-65535\"}]}]}\n"
+                "  server:\n"
+                "    addresses: [10.0.0.5]\n"
+                "    processes: [{name: web, sockets: [{protocol: tcp, local_port: 80, listen: true}]}]\n"
+                "    policy: {filters: [{name: srv-block, layer: ALE_AUTH_RECV_ACCEPT_V4, action: block}]}\n"
+                "links: [{between: [client, server], delay: 1ms}]\n"
+                "traffic:\n"
+                "  - {at: 1ms, packet: {ip: {src: 10.0.0.2, dst: 10.0.0.5}, tcp: {sport: 50000, dport: 80, flags: S}}}\n"
+                "expect: {packets: [{packet: 1, verdict: block, host: server, layer: ALE_AUTH_RECV_ACCEPT_V4, filter: srv-block}]}\n");
+    expect_load_error("wfpsim: 1\nhosts: {a: {addresses: [10.0.0.1]}}\nlinks: [{between: [a, nobody]}]\n", "no host named");
+}
+
+/* policy: providers, sublayers, callouts (declarative), filters */
+static void policy_keys(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST
+                "policy:\n"
+                "  providers: [{name: V}]\n"
+                "  sublayers: [{name: S, weight: 0x5000, provider: V}]\n"
+                "  callouts:\n"
+                "    - {name: c, layer: ALE_AUTH_CONNECT_V4, classify: [{when: {IP_REMOTE_PORT: 443}, action: block, clear_write_right: true}, {action: continue}]}\n"
+                "  filters:\n"
+                "    - {name: f, layer: ALE_AUTH_CONNECT_V4, sublayer: S, provider: V, weight: 10, action: callout_terminating, callout: c}\n"
+                "traffic:\n" SYN_OUT("1ms", "50000")
+                "expect: {packets: [{packet: 1, verdict: block, filter: f, reason: callout_block}]}\n");
+    /* policies are checked when applied (wfpsim check, or the run): a setup failure naming the place */
+    expect_fail("wfpsim: 1\npolicy: {filters: [{name: f, layer: NOPE, action: block}]}\n", "test.yaml:2");
+}
+
+/* sessions and steps: add/delete, expect_error, close_session */
+static void session_and_step_keys(void **state)
+{
+    (void)state;
+    const char *text = "wfpsim: 1\n" HOST
+                       "sessions: [{name: vpn, user: S-1-5-18, admin: true, dynamic: true}, {name: viewer, user: S-1-5-21-1-2-3-1001, admin: false}]\n"
+                       "steps:\n"
+                       "  - {at: 2ms, session: vpn, op: add_filter, filter: {name: vpn-block, layer: ALE_AUTH_CONNECT_V4, action: block}}\n"
+                       "  - {at: 3ms, session: viewer, op: delete_filter, name: vpn-block, expect_error: ERROR_ACCESS_DENIED}\n"
+                       "  - {at: 4ms, op: close_session, session: vpn}\n"
+                       "traffic:\n" SYN_OUT("1ms", "50000") SYN_OUT("3500us", "50001") SYN_OUT("5ms", "50002")
+                       "expect: {packets: [{packet: 1, verdict: permit}, {packet: 2, verdict: block, filter: vpn-block}, {packet: 3, verdict: permit}]}\n";
+    expect_pass(text);
+    expect_fail("wfpsim: 1\n" HOST "steps: [{at: 1ms, op: delete_filter, name: ghost}]\n", "FWP_E_FILTER_NOT_FOUND");
+    expect_fail("wfpsim: 1\n" HOST "steps: [{at: 1ms, op: delete_filter, name: ghost, expect_error: FWP_E_IN_USE}]\n",
+                "expected FWP_E_IN_USE, observed FWP_E_FILTER_NOT_FOUND");
+    expect_load_error("wfpsim: 1\nsteps: [{at: 1ms, op: explode}]\n", "unknown op");
+}
+
+/* transactions: begin, commit, abort; the lock */
+static void transaction_steps(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST
+                "sessions: [{name: a}, {name: b, txn_wait_timeout: 10ms}]\n"
+                "steps:\n"
+                "  - {at: 1ms, session: a, op: begin}\n"
+                "  - {at: 1ms, session: a, op: add_filter, filter: {name: x, layer: ALE_AUTH_CONNECT_V4, action: block}}\n"
+                "  - {at: 2ms, session: b, op: add_filter, filter: {name: y, layer: ALE_AUTH_CONNECT_V4, action: block}, expect_error: FWP_E_TIMEOUT}\n"
+                "  - {at: 20ms, session: a, op: abort}\n"
+                "traffic:\n" SYN_OUT("1500us", "50000") SYN_OUT("30ms", "50001")
+                "expect: {packets: [{packet: 1, verdict: permit}, {packet: 2, verdict: permit}]}\n");
+    expect_fail("wfpsim: 1\n" HOST "steps: [{at: 1ms, op: commit}]\n", "FWP_E_NO_TXN_IN_PROGRESS");
+}
+
+/* subscribe + expect.notifications */
+static void notification_keys(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "sessions: [{name: watcher}, {name: writer}]\n"
+                       "steps:\n"
+                       "  - {at: 1ms, session: watcher, op: subscribe, object: filter}\n"
+                       "  - {at: 2ms, session: writer, op: add_filter, filter: {name: f1, layer: ALE_AUTH_CONNECT_V4, action: block}}\n"
+                       "  - {at: 3ms, session: writer, op: delete_filter, name: f1}\n";
+    char text[4096];
+    snprintf(text, sizeof text, "%sexpect: {notifications: [{session: watcher, change: add, object: filter, name: f1}, {session: watcher, change: delete, object: filter, name: f1}]}\n", base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%sexpect: {notifications: [{session: watcher, change: add, object: filter, name: f1}]}\n", base);
+    expect_fail(text, "notification 2");
+}
+
+/* traffic: inline packet keys (ip, ip6, tcp, udp, icmp, icmp6, payload), repeat/every */
+static void traffic_keys(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST
+                "policy: {filters: [{name: dns-block, layer: DATAGRAM_DATA_V4, action: block, conditions: [{field: IP_REMOTE_PORT, value: 53}]}]}\n"
+                "traffic:\n"
+                "  - {at: 1ms, packet: {ip: {src: 10.0.0.2, dst: 8.8.8.8, ttl: 64, id: 7, df: true}, udp: {sport: 53000, dport: 53}, payload: \"hex:0102\"}}\n"
+                "  - {at: 2ms, packet: {ip6: {src: \"2001:db8::2\", dst: \"2001:db8::9\", hop_limit: 64, flow_label: 5}, icmp6: {type: 128, code: 0, id: 1, seq: 1}}}\n"
+                "  - {at: 3ms, packet: {ip: {src: 10.0.0.2, dst: 192.0.2.1}, icmp: {type: 8, code: 0, id: 9, seq: 1}}, repeat: 3, every: 1s}\n"
+                "expect:\n"
+                "  packets: [{packet: 1, verdict: block, filter: dns-block}, {packets: \"2-5\", verdict: permit}]\n"
+                "  stats: {packets: 5, blocked: 1, permitted: 4}\n");
+    expect_load_error("wfpsim: 1\ntraffic: [{at: 1ms, packet: {ip: {src: 10.0.0.2, dst: 10.0.0.3}}}]\n", "tcp, udp");
+    expect_load_error("wfpsim: 1\ntraffic: [{at: 1ms, packet: {ip6: {src: 10.0.0.2, dst: 10.0.0.3}, udp: {}}}]\n", "IPv6");
+}
+
+/* expect.classifications: every call, in order, exactly */
+static void classification_keys(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "policy: {filters: [{name: b, layer: OUTBOUND_TRANSPORT_V4, action: block}]}\n"
+                       "traffic:\n" SYN_OUT("1ms", "50000");
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%sexpect:\n  classifications:\n    - packet: 1\n      calls:\n"
+             "        - {layer: ALE_BIND_REDIRECT_V4}\n        - {layer: ALE_RESOURCE_ASSIGNMENT_V4}\n"
+             "        - {layer: ALE_CONNECT_REDIRECT_V4}\n        - {layer: ALE_AUTH_CONNECT_V4, action: none_no_match}\n"
+             "        - {layer: OUTBOUND_TRANSPORT_V4, action: block, filter: b, hard: true, veto: false}\n"
+             "        - {layer: OUTBOUND_TRANSPORT_V4_DISCARD}\n",
+             base);
+    expect_pass(text);
+    snprintf(text, sizeof text,
+             "%sexpect:\n  classifications:\n    - packet: 1\n      calls:\n"
+             "        - {layer: ALE_AUTH_CONNECT_V4}\n", base);
+    expect_fail(text, "call 1");
+}
+
+/* expect.stats and expect.flows */
+static void stats_keys(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST "traffic:\n" SYN_OUT("1ms", "50000") SYN_OUT("2ms", "50001")
+                "expect: {stats: {packets: 2, permitted: 2, blocked: 0}, flows: 2}\n");
+    expect_fail("wfpsim: 1\n" HOST "traffic:\n" SYN_OUT("1ms", "50000") "expect: {stats: {packets: 7}}\n",
+                "stats.packets: expected 7, observed 1");
+    expect_load_error("wfpsim: 1\nexpect: {stats: {bogus: 1}}\n", "unknown stat");
+}
+
+/* reboot: persistent filters stay, static ones go, boot-time rule until BFE start */
+static void reboot_step(void **state)
+{
+    (void)state;
+    expect_pass("wfpsim: 1\n" HOST
+                "policy: {filters: [{name: p, layer: ALE_AUTH_CONNECT_V4, action: block, flags: [persistent], conditions: [{field: IP_REMOTE_PORT, value: 443}]},"
+                " {name: s, layer: OUTBOUND_TRANSPORT_V4, action: block}]}\n"
+                "steps: [{at: 2ms, op: reboot}]\n"
+                "traffic:\n" SYN_OUT("1ms", "50000") SYN_OUT("3ms", "50001")
+                "expect: {packets: [{packet: 1, verdict: block, filter: p}, {packet: 2, verdict: block, filter: p}]}\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(top_level_keys),     cmocka_unit_test(engine_keys),
+        cmocka_unit_test(host_keys),          cmocka_unit_test(hosts_and_links),
+        cmocka_unit_test(policy_keys),        cmocka_unit_test(session_and_step_keys),
+        cmocka_unit_test(transaction_steps),  cmocka_unit_test(notification_keys),
+        cmocka_unit_test(traffic_keys),       cmocka_unit_test(classification_keys),
+        cmocka_unit_test(stats_keys),         cmocka_unit_test(reboot_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
