@@ -714,9 +714,9 @@ uint32_t wfp_get_security(wfp_session *s, uint32_t type, const wfp_guid *key, co
 {
     if (!s || !sddl) return FWP_E_NULL_POINTER;
     wfp_engine *e = s->engine;
-    uint8_t **sd;
-    uint32_t *len;
-    wobj *o;
+    uint8_t **sd = NULL;
+    uint32_t *len = NULL;
+    wobj *o = NULL;
     uint32_t rc = wfpi_session_enter(s);
     if (rc) return rc;
     rc = sd_slot(s, type, key, &sd, &len, &o);
@@ -759,9 +759,9 @@ uint32_t wfp_set_security(wfp_session *s, uint32_t type, const wfp_guid *key, ui
 {
     if (!s || !sddl) return FWP_E_NULL_POINTER;
     wfp_engine *e = s->engine;
-    uint8_t **sd, *parsed = NULL, *result = NULL;
-    uint32_t *len, parsed_len = 0, result_len = 0, need = 0;
-    wobj *o;
+    uint8_t **sd = NULL, *parsed = NULL, *result = NULL;
+    uint32_t *len = NULL, parsed_len = 0, result_len = 0, need = 0;
+    wobj *o = NULL;
     uint32_t rc = wfpi_session_enter(s);
     if (rc) return rc;
     if (s->txn != WFPI_TXN_NONE) return wfpi_fail(e, FWP_E_TXN_IN_PROGRESS, "set security inside a transaction");

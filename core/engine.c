@@ -739,6 +739,26 @@ static int new_life(const wfp_session *s, bool persistent)
     return persistent ? LIFE_PERSISTENT : LIFE_STATIC;
 }
 
+/* May a new object (added through `s`, persistent or not, owned by
+ * `own_provider`) reference `target`? Spec §9.4: not an object that can
+ * live shorter; a dynamic object only the same session's dynamic objects;
+ * a persistent object no persistent object of a different provider. */
+static uint32_t may_reference(wfp_session *s, bool persistent, const wfp_guid *own_provider, const wobj *target,
+                              bool target_persistent, const wfp_guid *target_provider, const char *what,
+                              const char *target_name)
+{
+    wfp_engine *e = s->engine;
+    int life = new_life(s, persistent);
+    if (life_of(target, target_persistent) < life)
+        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "%s '%s' lives shorter than the new object", what, target_name);
+    if (target->owner_session && target->owner_session != s->id)
+        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "%s '%s' belongs to another dynamic session", what, target_name);
+    if (life == LIFE_PERSISTENT && !target->builtin && target_persistent && own_provider && target_provider &&
+        !wfp_guid_eq(own_provider, target_provider))
+        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "%s '%s' is owned by another provider", what, target_name);
+    return ERROR_SUCCESS;
+}
+
 /* ---- providers ----------------------------------------------------------- */
 
 static uint32_t provider_add(wfp_session *s, const wfp_provider *in)
@@ -845,7 +865,7 @@ uint32_t wfp_provider_get_by_key(wfp_session *s, const wfp_guid *key, const wfp_
 }
 
 /* Resolves an optional provider reference for an object with lifetime `life`. */
-static uint32_t link_provider(wfp_session *s, const wfp_guid *key, int life, wprovider **out)
+static uint32_t link_provider(wfp_session *s, const wfp_guid *key, bool persistent, wprovider **out)
 {
     wfp_engine *e = s->engine;
     *out = NULL;
@@ -854,9 +874,9 @@ static uint32_t link_provider(wfp_session *s, const wfp_guid *key, int life, wpr
     if (!p) return wfpi_fail(e, FWP_E_PROVIDER_NOT_FOUND, "no such provider");
     uint32_t rc = wfpi_check_object(s, WFP_OBJECT_PROVIDER, &p->o, FWPM_ACTRL_ADD_LINK, "the provider");
     if (rc) return rc;
-    if (life_of(&p->o, (p->pub.flags & FWPM_PROVIDER_FLAG_PERSISTENT) != 0) < life)
-        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "provider '%s' lives shorter than the object",
-                         p->pub.display.name);
+    rc = may_reference(s, persistent, NULL, &p->o, (p->pub.flags & FWPM_PROVIDER_FLAG_PERSISTENT) != 0, NULL,
+                       "provider", p->pub.display.name);
+    if (rc) return rc;
     *out = p;
     return ERROR_SUCCESS;
 }
@@ -903,7 +923,7 @@ static uint32_t sublayer_add(wfp_session *s, const wfp_sublayer *in)
     if (in->flags & ~FWPM_SUBLAYER_FLAG_PERSISTENT)
         return wfpi_fail(e, FWP_E_INVALID_FLAGS, "sublayer flags 0x%x", (unsigned)in->flags);
     persistent = (in->flags & FWPM_SUBLAYER_FLAG_PERSISTENT) != 0;
-    rc = link_provider(s, in->provider_key, new_life(s, persistent), &prov);
+    rc = link_provider(s, in->provider_key, persistent, &prov);
     if (rc) return rc;
     if (!closest_free_weight(e, in->weight, &weight))
         return wfpi_fail(e, FWP_E_TOO_MANY_SUBLAYERS, "every sublayer weight is taken");
@@ -993,7 +1013,7 @@ static uint32_t callout_add(wfp_session *s, const wfp_callout *in, uint32_t *id)
     rc = wfpi_check_container(s, WFP_OBJECT_LAYER, FWPM_ACTRL_ADD_LINK);
     if (rc) return rc;
     persistent = (in->flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0;
-    rc = link_provider(s, in->provider_key, new_life(s, persistent), &prov);
+    rc = link_provider(s, in->provider_key, persistent, &prov);
     if (rc) return rc;
     if (!wfpi_journal_reserve(e, 1)) return wfpi_fail(e, ERROR_NOT_ENOUGH_MEMORY, "callout");
     uint64_t saved_keys = e->next_generated_key;
@@ -1209,7 +1229,7 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id, u
     wprovider *prov;
     wfilter *f;
     uint64_t weight = 0;
-    uint32_t rc, flags, life;
+    uint32_t rc, flags;
     bool ok = true, persistent, is_callout;
     const char *name;
 
@@ -1265,14 +1285,13 @@ static uint32_t filter_add(wfp_session *s, const wfp_filter *in, uint64_t *id, u
 
     /* Lifetimes: a filter may reference only what lives at least as long. */
     persistent = (flags & FWPM_FILTER_FLAG_PERSISTENT) != 0;
-    life = (uint32_t)new_life(s, persistent);
-    if ((uint32_t)life_of(&sub->o, (sub->pub.flags & FWPM_SUBLAYER_FLAG_PERSISTENT) != 0) < life)
-        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "filter '%s': sublayer '%s' lives shorter than the filter",
-                         name, sub->pub.display.name);
-    if (callout && (uint32_t)life_of(&callout->o, (callout->pub.flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0) < life)
-        return wfpi_fail(e, FWP_E_LIFETIME_MISMATCH, "filter '%s': callout '%s' lives shorter than the filter",
-                         name, callout->pub.display.name);
-    rc = link_provider(s, in->provider_key, (int)life, &prov);
+    rc = may_reference(s, persistent, in->provider_key, &sub->o, (sub->pub.flags & FWPM_SUBLAYER_FLAG_PERSISTENT) != 0,
+                       sub->pub.provider_key, "sublayer", sub->pub.display.name);
+    if (!rc && callout)
+        rc = may_reference(s, persistent, in->provider_key, &callout->o,
+                           (callout->pub.flags & FWPM_CALLOUT_FLAG_PERSISTENT) != 0, callout->pub.provider_key, "callout",
+                           callout->pub.display.name);
+    if (!rc) rc = link_provider(s, in->provider_key, persistent, &prov);
     if (rc) return rc;
 
     /* Build the whole object before anything in the store changes. */

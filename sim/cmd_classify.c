@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "json.h"
 #include "policy.h"
+#include "scenario.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,21 +289,11 @@ int wfp_cmd_classify(int argc, char **argv)
         goto out;
     }
 
-    doc = wfp_yaml_load_file(policy_path, &err);
-    if (!doc) {
+    const wfp_yaml_node *pol = wfp_policy_file_load(policy_path, &doc, &err);
+    if (!pol) {
         print_errors(&err);
         goto out;
     }
-    const wfp_yaml_node *root = wfp_yaml_doc_root(doc), *pol = root;
-    if (root->kind != WFP_YAML_MAPPING) {
-        char d[64];
-        wfp_yaml_error(&err, root, "expected a scenario with a 'policy:' key or a policy mapping (providers, "
-                                   "sublayers, callouts, filters), not %s",
-                       wfp_yaml_describe(root, d, sizeof d));
-        print_errors(&err);
-        goto out;
-    }
-    if (wfp_yaml_map_get(root, "policy")) pol = wfp_yaml_map_get(root, "policy");
 
     engine = wfp_engine_create(NULL);
     policy = wfp_policy_create();

@@ -81,4 +81,42 @@ typedef struct wfp_packet_record {
 size_t wfp_scenario_result_packet_count(const wfp_scenario_result *r);
 const wfp_packet_record *wfp_scenario_result_packet(const wfp_scenario_result *r, size_t i);
 
+/* ---- policy files --------------------------------------------------------- */
+
+/* The policy mapping of FILE as `wfpsim classify --policy` and `wfpsim
+ * replay --policy` take it: a scenario's `policy:`, or the whole document
+ * when it is a bare policy mapping (providers, sublayers, callouts,
+ * filters). The document is left in *doc (free it with wfp_yaml_doc_free,
+ * also after a failure); NULL with messages in err when unusable. */
+const wfp_yaml_node *wfp_policy_file_load(const char *path, wfp_yaml_doc **doc, wfp_yaml_errors *err);
+
+/* ---- keeping the hosts for inspection (wfpsim graph) -------------------- */
+
+typedef struct wfp_scenario_state wfp_scenario_state;
+struct wfp_policy;
+struct wfp_host_call;
+
+/* Called after every classify of the run: the host, the number of the
+ * packet being classified (0: socket events at start), the host's engine
+ * and policy as they are at that moment, the call (item, direction,
+ * reauth; wfp_host.h), the request, the verdict and the trace. */
+typedef void (*wfp_scenario_observer)(void *ctx, const char *host, uint64_t packet, wfp_engine *engine,
+                                      struct wfp_policy *policy, const struct wfp_host_call *call,
+                                      const wfp_classify_request *req, const wfp_verdict *verdict,
+                                      const wfp_trace *trace);
+
+/* Runs the scenario as wfp_scenario_run does (the result goes to *result,
+ * NULL when memory runs out) and keeps every host's engine and policy as
+ * they are at the end, for inspection only: classifying with them or
+ * changing them is not supported (the run's subscribers are gone).
+ * `observe` (optional) sees every classify while the run lasts. Returns
+ * NULL when memory runs out or the setup failed (then *result says why). */
+wfp_scenario_state *wfp_scenario_run_keep(const wfp_scenario *sc, const wfp_run_options *opt,
+                                          wfp_scenario_observer observe, void *ctx,
+                                          wfp_scenario_result **result);
+/* NULL host: the first host. NULL when there is no such host. */
+wfp_engine *wfp_scenario_state_engine(wfp_scenario_state *st, const char *host);
+struct wfp_policy *wfp_scenario_state_policy(wfp_scenario_state *st, const char *host);
+void wfp_scenario_state_free(wfp_scenario_state *st); /* accepts NULL */
+
 #endif

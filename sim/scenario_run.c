@@ -188,6 +188,9 @@ typedef struct rsub {
     struct run *ru;
     const char *session;
     int host;
+    uint32_t object;   /* WFP_OBJECT_* or WFP_OBJECT_NET_EVENTS */
+    uint64_t handle;
+    bool active;
 } rsub;
 
 /* Which packet a net event was recorded for. */
@@ -359,8 +362,17 @@ static bool open_observer(run *ru, int h)
     rhost *rh = &ru->hosts[h];
     if (wfp_session_open(wfp_host_engine(rh->host), &d, &rh->observer)) return false;
     rsub *sub = new_sub(ru, "wfpsim-observer", h);
-    uint64_t handle;
-    return sub && wfp_net_event_subscribe(rh->observer, NULL, on_net_event, sub, &handle) == 0;
+    if (!sub) return false;
+    /* subscribing needs collection on: switch it on for the moment if the
+     * scenario has it off (the observer is the runner's, not the scenario's) */
+    wfp_value was, on = {FWP_UINT32, {.u32 = 1}};
+    if (wfp_engine_get_option(rh->observer, FWPM_ENGINE_COLLECT_NET_EVENTS, &was)) return false;
+    if (!was.v.u32 && wfp_engine_set_option(rh->observer, FWPM_ENGINE_COLLECT_NET_EVENTS, &on)) return false;
+    uint32_t rc = wfp_net_event_subscribe(rh->observer, NULL, on_net_event, sub, &sub->handle);
+    if (!was.v.u32) wfp_engine_set_option(rh->observer, FWPM_ENGINE_COLLECT_NET_EVENTS, &was);
+    sub->object = WFP_OBJECT_NET_EVENTS;
+    sub->active = rc == 0;
+    return rc == 0;
 }
 
 static bool open_declared(run *ru, size_t i)
@@ -590,33 +602,44 @@ static bool do_step_now(run *ru, const wfps_step *st, size_t number, bool timed_
     case WFPS_OP_SUBSCRIBE: {
         rsub *sub = new_sub(ru, st->session, h);
         if (!sub) return false;
-        uint64_t handle;
         if (!strcmp(st->name, "net_event")) {
-            code = wfp_net_event_subscribe(s, NULL, on_net_event, sub, &handle);
+            sub->object = WFP_OBJECT_NET_EVENTS;
+            code = wfp_net_event_subscribe(s, NULL, on_net_event, sub, &sub->handle);
         } else {
             wfp_subscription ws;
             memset(&ws, 0, sizeof ws);
             for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
                 if (!strcmp(st->name, wfp_object_type_name(k))) ws.object_type = k;
+            sub->object = ws.object_type;
             code = !strcmp(st->name, "provider_context")
                        ? FWP_E_NOT_FOUND /* provider contexts are not modelled */
-                       : wfp_subscribe_changes(s, &ws, on_change, sub, &handle);
+                       : wfp_subscribe_changes(s, &ws, on_change, sub, &sub->handle);
         }
+        sub->active = code == ERROR_SUCCESS;
         if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
         break;
     }
-    case WFPS_OP_UNSUBSCRIBE:
-        /* every subscription of that session to that object type */
+    case WFPS_OP_UNSUBSCRIBE: {
+        /* that session's subscriptions to that object type, and only those */
+        bool net = !strcmp(st->name, "net_event");
         code = FWP_E_NOT_FOUND;
-        for (uint64_t hd = 1; hd <= 4096; hd++) {
-            if (!strcmp(st->name, "net_event")) {
-                if (wfp_net_event_unsubscribe(s, hd) == 0) code = ERROR_SUCCESS;
-            } else if (wfp_unsubscribe_changes(s, hd) == 0) {
+        for (size_t i = 0; i < ru->nsubs; i++) {
+            rsub *sub = ru->subs[i];
+            if (!sub->active || sub->host != h || strcmp(sub->session, st->session)) continue;
+            if (net ? sub->object != WFP_OBJECT_NET_EVENTS
+                    : (sub->object == WFP_OBJECT_NET_EVENTS || strcmp(wfp_object_type_name(sub->object), st->name)))
+                continue;
+            uint32_t rc = net ? wfp_net_event_unsubscribe(s, sub->handle) : wfp_unsubscribe_changes(s, sub->handle);
+            if (rc == ERROR_SUCCESS) {
+                sub->active = false;
                 code = ERROR_SUCCESS;
+            } else {
+                code = rc;
             }
         }
         if (code) snprintf(detail, sizeof detail, "no subscription to %s in session '%s'", st->name, st->session);
         break;
+    }
     case WFPS_OP_ENABLE_NET_EVENTS: {
         wfp_value v = {FWP_UINT32, {.u32 = st->enable ? 1u : 0u}};
         code = wfp_engine_set_option(s, FWPM_ENGINE_COLLECT_NET_EVENTS, &v);
@@ -1382,7 +1405,10 @@ bool wfp_scenario_check(const wfp_scenario *sc, wfp_yaml_errors *err)
     ru.sc = sc;
     ru.r = r;
     ok = setup(&ru, err);
-    /* add_* step bodies parse against the policy's names */
+    /* add_* step bodies parse against the names known at their time: the
+     * policy's and those of earlier add steps (added here through a kernel
+     * session, errors ignored: only the form is checked) */
+    wfp_session *scratch = NULL;
     for (size_t i = 0; ok && i < sc->nsteps; i++) {
         const wfps_step *st = &sc->steps[i];
         if (st->op < WFPS_OP_ADD_PROVIDER || st->op > WFPS_OP_ADD_FILTER) continue;
@@ -1393,8 +1419,18 @@ bool wfp_scenario_check(const wfp_scenario *sc, wfp_yaml_errors *err)
         char what[64];
         snprintf(what, sizeof what, "step %zu", i + 1);
         ok = wfp_policy_object_parse(ru.hosts[h].policy, kinds[st->op - WFPS_OP_ADD_PROVIDER], st->body, what, &o, err);
+        if (ok) {
+            wfp_session_desc d;
+            memset(&d, 0, sizeof d);
+            d.kernel_mode = true;
+            wfp_session_close(scratch);
+            scratch = NULL;
+            if (wfp_session_open(wfp_host_engine(ru.hosts[h].host), &d, &scratch) == 0)
+                (void)wfp_policy_object_add(ru.hosts[h].policy, scratch, o);
+        }
         wfp_policy_object_free(o);
     }
+    wfp_session_close(scratch);
     for (size_t i = 0; ok && i < sc->ntraffic; i++) {
         const wfps_traffic *t = &sc->traffic[i];
         if (!t->is_pcap) continue;
@@ -1406,4 +1442,129 @@ bool wfp_scenario_check(const wfp_scenario *sc, wfp_yaml_errors *err)
     teardown(&ru);
     wfp_scenario_result_free(r);
     return ok;
+}
+
+/* ---- keeping the hosts for inspection (wfpsim graph) --------------------- */
+
+struct wfp_scenario_state {
+    size_t n;
+    char **names;
+    wfp_host **hosts;
+    wfp_policy **policies;
+};
+
+typedef struct keep_ctx {
+    run *ru;
+    wfp_scenario_observer fn;
+    void *ctx;
+} keep_ctx;
+
+static void keep_observe(void *ctx, const wfp_host *h, uint64_t now, const wfp_packet *p,
+                         const wfp_classify_request *req, const wfp_verdict *v, const wfp_trace *t)
+{
+    keep_ctx *k = ctx;
+    for (size_t i = 0; i < k->ru->sc->nhosts; i++) {
+        rhost *rh = &k->ru->hosts[i];
+        if (rh->host != h) continue;
+        k->fn(k->ctx, k->ru->sc->hosts[i].name, k->ru->current_packet, wfp_host_engine(rh->host), rh->policy,
+              wfp_host_current_call(h), req, v, t);
+        return;
+    }
+}
+
+wfp_scenario_state *wfp_scenario_run_keep(const wfp_scenario *sc, const wfp_run_options *opt,
+                                          wfp_scenario_observer observe, void *ctx,
+                                          wfp_scenario_result **result)
+{
+    wfp_scenario_result *r = calloc(1, sizeof *r);
+    wfp_scenario_state *st = calloc(1, sizeof *st);
+    size_t nh = sc->nhosts ? sc->nhosts : 1;
+    run ru;
+    wfp_yaml_errors err;
+    keep_ctx k;
+    bool ok;
+    *result = NULL;
+    if (st) {
+        st->names = calloc(nh, sizeof *st->names);
+        st->hosts = calloc(nh, sizeof *st->hosts);
+        st->policies = calloc(nh, sizeof *st->policies);
+    }
+    if (!r || !st || !st->names || !st->hosts || !st->policies) {
+        free(r);
+        wfp_scenario_state_free(st);
+        return NULL;
+    }
+    memset(&ru, 0, sizeof ru);
+    ru.sc = sc;
+    ru.opt = opt;
+    ru.r = r;
+    k.ru = &ru;
+    k.fn = observe;
+    k.ctx = ctx;
+    wfp_yaml_errors_init(&err);
+    ok = setup(&ru, &err);
+    if (!ok) {
+        set_error(r, "%s", wfp_yaml_errors_first(&err) ? wfp_yaml_errors_first(&err) : "setup failed");
+    } else {
+        for (size_t i = 0; observe && i < sc->nhosts; i++) wfp_host_set_observer(ru.hosts[i].host, keep_observe, &k);
+        if (simulate(&ru)) {
+            check_packets(&ru);
+            check_classifications(&ru);
+            check_rest(&ru);
+        } else if (!r->error) {
+            set_error(r, "out of memory");
+        }
+        for (size_t i = 0; i < sc->nhosts; i++) {
+            wfp_host_set_observer(ru.hosts[i].host, NULL, NULL);
+            st->names[i] = wfps_strdup(sc->hosts[i].name);
+            st->hosts[i] = ru.hosts[i].host;
+            st->policies[i] = ru.hosts[i].policy;
+            ru.hosts[i].host = NULL;
+            ru.hosts[i].policy = NULL;
+            st->n++;
+        }
+    }
+    wfp_yaml_errors_clear(&err);
+    teardown(&ru);
+    r->passed = !r->error && r->nfailures == 0;
+    *result = r;
+    if (!ok) {
+        wfp_scenario_state_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int state_host(const wfp_scenario_state *st, const char *host)
+{
+    if (!st || !st->n) return -1;
+    if (!host) return 0;
+    for (size_t i = 0; i < st->n; i++)
+        if (st->names[i] && !strcmp(st->names[i], host)) return (int)i;
+    return -1;
+}
+
+wfp_engine *wfp_scenario_state_engine(wfp_scenario_state *st, const char *host)
+{
+    int i = state_host(st, host);
+    return i < 0 ? NULL : wfp_host_engine(st->hosts[i]);
+}
+
+struct wfp_policy *wfp_scenario_state_policy(wfp_scenario_state *st, const char *host)
+{
+    int i = state_host(st, host);
+    return i < 0 ? NULL : st->policies[i];
+}
+
+void wfp_scenario_state_free(wfp_scenario_state *st)
+{
+    if (!st) return;
+    /* the engines call back into the policies: hosts (and engines) go first */
+    for (size_t i = 0; i < st->n; i++) wfp_host_destroy(st->hosts[i]);
+    for (size_t i = 0; i < st->n; i++) wfp_policy_destroy(st->policies[i]);
+    for (size_t i = 0; i < st->n; i++) free(st->names[i]);
+    free(st->names);
+    free(st->hosts);
+    free(st->policies);
+    free(st);
 }

@@ -248,6 +248,34 @@ static void lifetimes_must_nest(void **state)
     assert_int_equal(wfp_filter_add(f->s, &flt, NULL), FWP_E_LIFETIME_MISMATCH);
     flt.sublayer_key = wfp_catalog_sublayer_by_name("UNIVERSAL")->key; /* built-in: fine */
     assert_int_equal(wfp_filter_add(f->s, &flt, NULL), 0);
+
+    /* EVIDENCE: OBJ-LIFETIME-SAME-PROVIDER — spec §9.4: no persistent reference to another provider's persistent object */
+    wfp_provider pa, pb;
+    memset(&pa, 0, sizeof pa);
+    memset(&pb, 0, sizeof pb);
+    pa.key = fx_key("provider", "A");
+    pa.display.name = "A";
+    pa.flags = FWPM_PROVIDER_FLAG_PERSISTENT;
+    pb = pa;
+    pb.key = fx_key("provider", "B");
+    pb.display.name = "B";
+    assert_int_equal(wfp_provider_add(f->s, &pa), 0);
+    assert_int_equal(wfp_provider_add(f->s, &pb), 0);
+    wfp_sublayer sa;
+    memset(&sa, 0, sizeof sa);
+    sa.key = fx_key("sublayer", "A-sub");
+    sa.display.name = "A-sub";
+    sa.flags = FWPM_SUBLAYER_FLAG_PERSISTENT;
+    sa.provider_key = &pa.key;
+    sa.weight = 0x4000;
+    assert_int_equal(wfp_sublayer_add(f->s, &sa), 0);
+    wfp_filter fb = basic_filter("B-filter", L_CONNECT);
+    fb.flags = FWPM_FILTER_FLAG_PERSISTENT;
+    fb.provider_key = &pb.key;
+    fb.sublayer_key = sa.key;
+    assert_int_equal(wfp_filter_add(f->s, &fb, NULL), FWP_E_LIFETIME_MISMATCH);
+    fb.provider_key = &pa.key;
+    assert_int_equal(wfp_filter_add(f->s, &fb, NULL), 0);
 }
 
 /* EVIDENCE: OBJ-DYNAMIC-SESSION C43 C44 — SDK FWPM_SESSION0 FWPM_SESSION_FLAG_DYNAMIC; Fwpm*Delete* WRONG_SESSION / DYNAMIC_SESSION_IN_PROGRESS */
@@ -278,6 +306,14 @@ static void dynamic_sessions_own_their_objects(void **state)
     wfp_filter in_dyn = basic_filter("static-in-dyn", L_CONNECT);
     in_dyn.sublayer_key = s.key;
     assert_int_equal(wfp_filter_add(f->s, &in_dyn, NULL), FWP_E_LIFETIME_MISMATCH);
+
+    /* EVIDENCE: OBJ-LIFETIME-SAME-SESSION — spec §9.4: a dynamic object may reference only its own session's dynamic objects */
+    wfp_filter cross = basic_filter("cross", L_CONNECT);
+    cross.sublayer_key = s.key;
+    assert_int_equal(wfp_filter_add(dyn2, &cross, NULL), FWP_E_LIFETIME_MISMATCH);
+    wfp_filter own = basic_filter("own", L_CONNECT);
+    own.sublayer_key = s.key;
+    assert_int_equal(wfp_filter_add(dyn1, &own, NULL), 0);
 
     wfp_session_close(dyn1); /* takes the filter and the sublayer with it */
     assert_null(wfp_engine_filter_by_id(f->e, id));

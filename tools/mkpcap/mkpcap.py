@@ -16,7 +16,9 @@ Use as a module (import mkpcap) or from the command line:
 Samples: tcp-handshake (SYN, SYN/ACK, ACK, request, response, FINs),
 udp-dns (query and answer), icmp-echo, icmp-port-unreachable (a UDP query
 and the ICMP error quoting it), fragments (a 3000-byte UDP datagram in
-fragments: IPv4, or IPv6 with --ipv6), tcp-rst (SYN answered by RST).
+fragments: IPv4, or IPv6 with --ipv6; --fragment-size sets the fragment
+size), tcp-rst (SYN answered by RST), port-scan (SYNs to ten TCP ports and
+three empty UDP probes from 198.51.100.7 / 2001:db8::bad).
 Client 10.0.0.2 / 2001:db8::2, server 93.184.216.34 / 2001:db8::80.
 """
 import argparse
@@ -228,15 +230,32 @@ def sample_icmp_port_unreachable(v6):
     return [(True, query), (False, err)]
 
 
-def sample_fragments(v6):
+def sample_fragments(v6, size=None):
+    """size: data bytes per fragment (default 1480, IPv6 1232); 800 gives 4."""
     c, s = _hosts(v6)
     whole = ip(s, c, udp(s, c, 53, 53000, bytes(i % 251 for i in range(3000))), ident=0x4242)
-    return [(False, f) for f in fragment(whole, 1232 if v6 else 1480, ident=0x4242)]
+    return [(False, f) for f in fragment(whole, size or (1232 if v6 else 1480), ident=0x4242)]
 
 
 def sample_tcp_rst(v6):
     c, s = _hosts(v6)
     return [(True, ip(c, s, tcp(c, s, 49153, 81, "S", 77))), (False, ip(s, c, tcp(s, c, 81, 49153, "RA", 0, 78)))]
+
+
+SCANNER = {False: "198.51.100.7", True: "2001:db8::bad"}
+SCAN_TCP_PORTS = (21, 22, 23, 25, 80, 135, 443, 445, 3389, 8080)
+SCAN_UDP_PORTS = (53, 123, 161)
+
+
+def sample_port_scan(v6):
+    """A SYN scan of the client's usual ports, then empty UDP probes: all
+    inbound, from the scanner 198.51.100.7 / 2001:db8::bad, source port
+    61000 (TCP, sequence 424242) and 61001 (UDP)."""
+    c, _ = _hosts(v6)
+    x = SCANNER[v6]
+    out = [(False, ip(x, c, tcp(x, c, 61000, p, "S", 424242, window=1024), ttl=52)) for p in SCAN_TCP_PORTS]
+    out += [(False, ip(x, c, udp(x, c, 61001, p), ttl=52)) for p in SCAN_UDP_PORTS]
+    return out
 
 
 SAMPLES = {
@@ -246,6 +265,7 @@ SAMPLES = {
     "icmp-port-unreachable": sample_icmp_port_unreachable,
     "fragments": sample_fragments,
     "tcp-rst": sample_tcp_rst,
+    "port-scan": sample_port_scan,
 }
 
 
@@ -259,14 +279,18 @@ def main(argv=None):
     ap.add_argument("--big-endian", action="store_true")
     ap.add_argument("--start", type=int, default=1_700_000_000_000_000_000, help="first timestamp, ns")
     ap.add_argument("--step", type=int, default=1_000_000, help="ns between packets")
+    ap.add_argument("--fragment-size", type=int, default=None,
+                    help="fragments sample: data bytes per fragment (multiple of 8; 800 gives 4 fragments)")
     a = ap.parse_args(argv)
     if a.sample == "list":
         print("\n".join(sorted(SAMPLES)))
         return 0
     if a.sample not in SAMPLES or not a.out:
         ap.error("need a sample (%s) and an output file" % ", ".join(sorted(SAMPLES)))
-    pkts = [(a.start + i * a.step, frame(p, a.link, outbound))
-            for i, (outbound, p) in enumerate(SAMPLES[a.sample](a.ipv6))]
+    if a.fragment_size is not None and a.sample != "fragments":
+        ap.error("--fragment-size goes with the fragments sample")
+    made = SAMPLES[a.sample](a.ipv6, a.fragment_size) if a.fragment_size else SAMPLES[a.sample](a.ipv6)
+    pkts = [(a.start + i * a.step, frame(p, a.link, outbound)) for i, (outbound, p) in enumerate(made)]
     lt = LINKTYPES[a.link]
     if a.format == "pcapng":
         write_pcapng(a.out, lt, pkts, a.big_endian)
