@@ -52,6 +52,8 @@ const char *wfp_scenario_result_failure(const wfp_scenario_result *r, size_t i);
 
 typedef struct wfp_call_record {
     uint16_t layer_id;
+    const char *host;  /* the host that classified */
+    bool reauth;       /* a reauthorization (FLAGS carried IS_REAUTHORIZE) */
     wfp_verdict verdict;
     const char *filter_name; /* deciding filter's scenario name, or NULL */
     /* with opt.trace: every sublayer's decision, with the scenario names of

@@ -765,6 +765,8 @@ static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome 
         wfp_call_record *cr = &p->calls[p->ncalls++];
         memset(cr, 0, sizeof *cr);
         cr->layer_id = c->layer_id;
+        cr->host = ru->sc->hosts[h].name;
+        cr->reauth = c->reauth;
         cr->verdict = c->verdict;
         cr->filter_name = filter_name(ru, h, c->verdict.filter_id);
         if (ru->opt && ru->opt->trace && c->num_sublayers) {
@@ -795,7 +797,9 @@ static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome 
         }
         ru->r->stats[STAT_classify_calls]++;
         if (c->verdict.vetoed) ru->r->stats[STAT_vetoes]++;
-        if (c->reauth) ru->r->stats[STAT_reauthorizations]++;
+        /* a reauthorization is one classify at the creating layer, not its discard twin */
+        const wfp_layer_info *li = wfp_catalog_layer_by_id(c->layer_id);
+        if (c->reauth && li && li->base_layer_id < 0) ru->r->stats[STAT_reauthorizations]++;
     }
     p->pub.calls = p->calls;
     p->pub.ncalls = p->ncalls;
@@ -1205,15 +1209,21 @@ static void check_classifications(run *ru)
                  ec->ncalls);
             continue;
         }
-        size_t n = ec->ncalls > p->ncalls ? ec->ncalls : p->ncalls;
+        /* with `host:`, only that host's calls */
+        const wfp_call_record **calls = calloc(p->ncalls ? p->ncalls : 1, sizeof *calls);
+        size_t ncalls = 0;
+        if (!calls) return;
+        for (size_t k = 0; k < p->ncalls; k++)
+            if (!ec->host || (p->calls[k].host && !strcmp(ec->host, p->calls[k].host))) calls[ncalls++] = &p->calls[k];
+        size_t n = ec->ncalls > ncalls ? ec->ncalls : ncalls;
         for (size_t k = 0; k < n; k++) {
             const wfps_expect_call *c = k < ec->ncalls ? &ec->calls[k] : NULL;
-            const wfp_call_record *o = k < p->ncalls ? &p->calls[k] : NULL;
+            const wfp_call_record *o = k < ncalls ? calls[k] : NULL;
             if (o) describe_call(o, got, sizeof got);
             if (c) where(c->node, pos, sizeof pos);
             if (!o) {
                 fail(r, "%s: packet %" PRIu64 " call %zu: expected %s, observed no more calls (%zu in all)", pos,
-                     ec->packet, k + 1, layer_short((uint16_t)c->layer), p->ncalls);
+                     ec->packet, k + 1, layer_short((uint16_t)c->layer), ncalls);
                 break;
             }
             if (!c) {
@@ -1225,15 +1235,19 @@ static void check_classifications(run *ru)
                        (c->filter && !name_matches(c->filter, o->filter_name)) ||
                        (c->hard >= 0 && o->verdict.hard != (c->hard == 1)) ||
                        (c->veto >= 0 && o->verdict.vetoed != (c->veto == 1)) ||
-                       (c->absorb >= 0 && o->verdict.absorb != (c->absorb == 1));
+                       (c->absorb >= 0 && o->verdict.absorb != (c->absorb == 1)) ||
+                       (c->reauth >= 0 && o->reauth != (c->reauth == 1));
             if (bad) {
                 char want[256];
                 snprintf(want, sizeof want, "%s%s%s%s%s%s%s", layer_short((uint16_t)c->layer), c->action ? " " : "",
                          c->action ? action_word(c->action) : "", c->filter ? " by " : "", c->filter ? c->filter : "",
                          c->hard < 0 ? "" : c->hard ? " (hard)" : " (soft)", c->veto == 1 ? " veto" : "");
+                if (c->reauth >= 0 && o->reauth != (c->reauth == 1))
+                    strncat(want, c->reauth ? " reauth" : " not reauth", sizeof want - strlen(want) - 1);
                 fail(r, "%s: packet %" PRIu64 " call %zu: expected %s, observed %s", pos, ec->packet, k + 1, want, got);
             }
         }
+        free(calls);
     }
 }
 
