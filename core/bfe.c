@@ -42,7 +42,7 @@ bool wfpi_bfe_init(wfp_engine *e)
     e->bfe_running = true;
     e->txn_layers = wfpi_calloc(e, e->nlayers, sizeof *e->txn_layers);
     e->layer_stats = wfpi_calloc(e, e->nlayers, sizeof *e->layer_stats);
-    return e->txn_layers && e->layer_stats;
+    return e->txn_layers && e->layer_stats && wfpi_layer_meta_init(e);
 }
 
 static void free_sub(wfp_engine *e, wsub *w)
@@ -63,6 +63,7 @@ void wfpi_bfe_free(wfp_engine *e)
     wfpi_free(e, e->journal);
     wfpi_free(e, e->txn_layers);
     wfpi_free(e, e->layer_stats);
+    wfpi_free(e, e->layer_meta);
     wfpi_free(e, e->reap);
 }
 

@@ -32,6 +32,11 @@ void wfpi_snapshot_free(wfp_engine *e, lsnap *sn)
             wfpi_free(e, cs->filters[j].order);
             wfpi_free(e, cs->filters[j].fwps_conds);
         }
+        for (uint32_t k = 0; k < cs->nindex; k++) {
+            wfpi_free(e, cs->index[k].starts);
+            wfpi_free(e, cs->index[k].bits);
+            wfpi_free(e, cs->index[k].empty_bits);
+        }
         wfpi_free(e, cs->filters);
     }
     wfpi_free(e, sn->subs);
@@ -173,6 +178,247 @@ static size_t committed_filters(const wfp_engine *e, uint16_t layer_id, wfilter 
     return n;
 }
 
+
+/* ---- the bit-vector index ------------------------------------------------ */
+
+/* Unsigned integer fields only: their values order as uint64. */
+static bool index_type(uint32_t t, uint64_t *max)
+{
+    switch (t) {
+    case FWP_UINT8: *max = UINT8_MAX; return true;
+    case FWP_UINT16: *max = UINT16_MAX; return true;
+    case FWP_UINT32: *max = UINT32_MAX; return true;
+    case FWP_UINT64: *max = UINT64_MAX; return true;
+    default: return false;
+    }
+}
+
+static uint64_t scalar_key(const wfp_value *v)
+{
+    switch (v->type) {
+    case FWP_UINT8: return v->v.u8;
+    case FWP_UINT16: return v->v.u16;
+    case FWP_UINT32: return v->v.u32;
+    default: return v->v.u64;
+    }
+}
+
+typedef struct ival {
+    uint64_t lo, hi; /* inclusive */
+} ival;
+
+/* The values of a field (type `t`, maximum `max`) a condition accepts, as
+ * at most two intervals, plus whether it accepts FWP_EMPTY. False when the
+ * index cannot express it (the filter is then a candidate for every value). */
+static bool cond_intervals(const wfp_condition *c, uint32_t t, uint64_t max, ival *iv, int *n, bool *empty)
+{
+    const wfp_condition_value *cv = &c->value;
+    *n = 0;
+    *empty = false;
+    if (cv->type == FWP_EMPTY) {
+        if (c->match_type != FWP_MATCH_EQUAL) return false;
+        *empty = true;
+        return true;
+    }
+    if (cv->type == FWP_V4_ADDR_MASK && t == FWP_UINT32 && c->match_type == FWP_MATCH_EQUAL) {
+        uint32_t lo = cv->u.v4.addr & cv->u.v4.mask;
+        iv[0].lo = lo;
+        iv[0].hi = lo | (uint32_t)~cv->u.v4.mask;
+        *n = 1;
+        return true;
+    }
+    if (cv->type == FWP_RANGE_TYPE && c->match_type == FWP_MATCH_RANGE && cv->u.range.low.type == t) {
+        iv[0].lo = scalar_key(&cv->u.range.low);
+        iv[0].hi = scalar_key(&cv->u.range.high);
+        *n = iv[0].lo <= iv[0].hi;
+        return true;
+    }
+    if (cv->type != t) return false;
+    uint64_t v = scalar_key(&cv->u.value);
+    switch (c->match_type) {
+    case FWP_MATCH_EQUAL: iv[0].lo = iv[0].hi = v; *n = 1; return true;
+    case FWP_MATCH_GREATER: if (v < max) { iv[0].lo = v + 1; iv[0].hi = max; *n = 1; } return true;
+    case FWP_MATCH_LESS: if (v > 0) { iv[0].lo = 0; iv[0].hi = v - 1; *n = 1; } return true;
+    case FWP_MATCH_GREATER_OR_EQUAL: iv[0].lo = v; iv[0].hi = max; *n = 1; return true;
+    case FWP_MATCH_LESS_OR_EQUAL: iv[0].lo = 0; iv[0].hi = v; *n = 1; return true;
+    case FWP_MATCH_NOT_EQUAL:
+        if (v > 0) { iv[*n].lo = 0; iv[*n].hi = v - 1; (*n)++; }
+        if (v < max) { iv[*n].lo = v + 1; iv[*n].hi = max; (*n)++; }
+        return true;
+    default:
+        return false; /* flags tests: not intervals */
+    }
+}
+
+/* The group of a compiled filter on `field`, or NULL. */
+static const cgroup *group_on(const cfilter *cf, uint16_t field)
+{
+    for (uint32_t g = 0; g < cf->ngroups; g++)
+        if (cf->groups[g].field == field) return &cf->groups[g];
+    return NULL;
+}
+
+/* Can every condition of the group be expressed as intervals? */
+static bool group_indexable(const cfilter *cf, const cgroup *g, uint32_t t, uint64_t max)
+{
+    for (uint16_t k = 0; k < g->count; k++) {
+        ival iv[2];
+        int n;
+        bool empty;
+        if (!cond_intervals(&cf->f->conds[cf->order[g->first + k]], t, max, iv, &n, &empty)) return false;
+    }
+    return true;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* First elementary interval holding v (starts[] ascending, starts[0] == 0). */
+static uint32_t interval_of(const cindex *ix, uint64_t v)
+{
+    uint32_t lo = 0, hi = ix->nintervals;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ix->starts[mid] <= v) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static void set_bit(uint64_t *row, uint32_t i)
+{
+    row[i / 64] |= (uint64_t)1 << (i % 64);
+}
+
+static bool build_field_index(wfp_engine *e, const csublayer *cs, const wfp_layer_info *layer, uint16_t field,
+                              cindex *ix)
+{
+    uint32_t t = layer->fields[field].data_type, words = cs->words;
+    uint64_t max = 0;
+    size_t nb = 1, cap = 1;
+    memset(ix, 0, sizeof *ix);
+    index_type(t, &max);
+    ix->field = field;
+    ix->data_type = t;
+
+    /* the interval starts: 0, each lo and each hi + 1 */
+    for (uint32_t i = 0; i < cs->nfilters; i++) {
+        const cgroup *g = group_on(&cs->filters[i], field);
+        if (g && group_indexable(&cs->filters[i], g, t, max)) cap += 4u * g->count;
+    }
+    uint64_t *starts = wfpi_calloc(e, cap, sizeof *starts);
+    if (!starts) return false;
+    starts[0] = 0;
+    for (uint32_t i = 0; i < cs->nfilters; i++) {
+        const cfilter *cf = &cs->filters[i];
+        const cgroup *g = group_on(cf, field);
+        if (!g || !group_indexable(cf, g, t, max)) continue;
+        for (uint16_t k = 0; k < g->count; k++) {
+            ival iv[2];
+            int n;
+            bool empty;
+            cond_intervals(&cf->f->conds[cf->order[g->first + k]], t, max, iv, &n, &empty);
+            for (int j = 0; j < n; j++) {
+                starts[nb++] = iv[j].lo;
+                if (iv[j].hi < max) starts[nb++] = iv[j].hi + 1;
+            }
+        }
+    }
+    qsort(starts, nb, sizeof *starts, cmp_u64);
+    size_t m = 0;
+    for (size_t i = 0; i < nb; i++)
+        if (m == 0 || starts[i] != starts[m - 1]) starts[m++] = starts[i];
+    ix->starts = starts;
+    ix->nintervals = (uint32_t)m;
+    ix->bits = wfpi_calloc(e, (size_t)m * words, sizeof *ix->bits);
+    ix->empty_bits = wfpi_calloc(e, words, sizeof *ix->empty_bits);
+    if (!ix->bits || !ix->empty_bits) return false;
+
+    for (uint32_t i = 0; i < cs->nfilters; i++) {
+        const cfilter *cf = &cs->filters[i];
+        const cgroup *g = group_on(cf, field);
+        if (!g || !group_indexable(cf, g, t, max)) {
+            /* no constraint the index can use: a candidate for every value */
+            for (uint32_t r = 0; r < m; r++) set_bit(ix->bits + (size_t)r * words, i);
+            set_bit(ix->empty_bits, i);
+            continue;
+        }
+        for (uint16_t k = 0; k < g->count; k++) {
+            ival iv[2];
+            int n;
+            bool empty;
+            cond_intervals(&cf->f->conds[cf->order[g->first + k]], t, max, iv, &n, &empty);
+            if (empty) set_bit(ix->empty_bits, i);
+            for (int j = 0; j < n; j++) {
+                uint32_t a = interval_of(ix, iv[j].lo);
+                uint32_t b = iv[j].hi < max ? interval_of(ix, iv[j].hi + 1) : (uint32_t)m;
+                for (uint32_t r = a; r < b; r++) set_bit(ix->bits + (size_t)r * words, i);
+            }
+        }
+    }
+    return true;
+}
+
+/* Indexes a sublayer on the (at most two) integer fields most of its
+ * filters constrain. A sublayer too small to gain, or whose fields the
+ * index cannot use, gets none. */
+static bool build_index(wfp_engine *e, csublayer *cs, const wfp_layer_info *layer)
+{
+    cs->words = (cs->nfilters + 63) / 64;
+    cs->nindex = 0;
+    if (e->reference_only || cs->nfilters < WFPI_INDEX_MIN_FILTERS || cs->words > WFPI_INDEX_MAX_WORDS) return true;
+    uint32_t best[WFPI_MAX_INDEX] = {0};
+    int bestf[WFPI_MAX_INDEX] = {-1, -1};
+    for (uint16_t f = 0; f < layer->num_fields; f++) {
+        uint64_t max;
+        if (!index_type(layer->fields[f].data_type, &max)) continue;
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < cs->nfilters; i++) {
+            const cgroup *g = group_on(&cs->filters[i], f);
+            if (g && group_indexable(&cs->filters[i], g, layer->fields[f].data_type, max)) n++;
+        }
+        /* deterministic: most constrained first, then the lower field index */
+        if (n > best[0]) {
+            best[1] = best[0];
+            bestf[1] = bestf[0];
+            best[0] = n;
+            bestf[0] = f;
+        } else if (n > best[1]) {
+            best[1] = n;
+            bestf[1] = f;
+        }
+    }
+    for (int k = 0; k < WFPI_MAX_INDEX; k++) {
+        if (bestf[k] < 0 || best[k] * 4 < cs->nfilters) continue; /* too few filters constrain it */
+        if (!build_field_index(e, cs, layer, (uint16_t)bestf[k], &cs->index[cs->nindex])) {
+            cs->nindex++; /* so the snapshot frees what was built */
+            return false;
+        }
+        cs->nindex++;
+    }
+    return true;
+}
+
+/* The filters of a sublayer that can match these values: the AND of the
+ * index rows. False when the sublayer has no index. */
+static bool candidates(const csublayer *cs, const wfp_value *values, uint64_t *out)
+{
+    if (!cs->nindex) return false;
+    for (uint32_t k = 0; k < cs->nindex; k++) {
+        const cindex *ix = &cs->index[k];
+        const wfp_value *v = &values[ix->field];
+        const uint64_t *row = v->type == ix->data_type ? ix->bits + (size_t)interval_of(ix, scalar_key(v)) * cs->words
+                                                       : ix->empty_bits;
+        if (k == 0) memcpy(out, row, cs->words * sizeof *out);
+        else
+            for (uint32_t w = 0; w < cs->words; w++) out[w] &= row[w];
+    }
+    return true;
+}
+
 static lsnap *snap_build(wfp_engine *e, uint16_t layer_id)
 {
     lsnap *sn = wfpi_calloc(e, 1, sizeof *sn);
@@ -206,6 +452,7 @@ static lsnap *snap_build(wfp_engine *e, uint16_t layer_id)
             cs->nfilters++;
             if (!compile_filter(e, fs[k], &cs->filters[k - i])) goto fail;
         }
+        if (!build_index(e, cs, wfp_catalog_layer_by_id(layer_id))) goto fail;
         i = j;
     }
     wfpi_free(e, fs);
@@ -416,33 +663,45 @@ static eval evaluate(wfp_engine *e, const cfilter *cf, const wfp_classify_reques
     return ev;
 }
 
+bool wfpi_layer_meta_init(wfp_engine *e)
+{
+    const wfp_condition_info *flags = wfp_catalog_condition_by_name("FLAGS");
+    e->layer_meta = wfpi_calloc(e, e->nlayers, sizeof *e->layer_meta);
+    if (!e->layer_meta) return false;
+    for (uint16_t id = 0; id < e->nlayers; id++) {
+        const wfp_layer_info *l = wfp_catalog_layer_by_id(id);
+        wlayer_meta *m = &e->layer_meta[id];
+        m->flags_field = (int16_t)(l && flags ? wfp_catalog_field_index(l, &flags->key) : -1);
+        if (!l) continue;
+        m->v6 = strstr(l->name, "_V6") != NULL;
+        if (l->base_layer_id < 0 && strstr(l->name, "ALE_AUTH_CONNECT_V")) m->ale = 1;
+        if (l->base_layer_id < 0 && strstr(l->name, "ALE_AUTH_RECV_ACCEPT_V")) m->ale = 2;
+    }
+    return true;
+}
+
 /* FWPM_STATISTICS0-style counters (spec §11.1; semantics inferred from
  * the names): per layer, and connection/reauthorization counts at the
  * ALE authorization layers. */
 static void count(wfp_engine *e, const wfp_layer_info *layer, const wfp_classify_request *req, const wfp_verdict *v)
 {
     wfp_layer_stats *ls = &e->layer_stats[layer->id];
+    const wlayer_meta *m = &e->layer_meta[layer->id];
     bool block = v->action == FWP_ACTION_BLOCK;
     e->stats.classify_count++;
     ls->classify_count++;
     if (block) ls->block_count++;
     else ls->permit_count++;
     if (v->vetoed) ls->veto_count++;
-
-    const char *n = layer->name;
-    bool v6 = strstr(n, "_V6") != NULL;
-    bool connect = strstr(n, "ALE_AUTH_CONNECT_V") && !strstr(n, "DISCARD");
-    bool accept = strstr(n, "ALE_AUTH_RECV_ACCEPT_V") && !strstr(n, "DISCARD");
-    if (!connect && !accept) return;
+    if (!m->ale) return;
+    bool accept = m->ale == 2, v6 = m->v6;
     uint64_t *slot = accept ? (v6 ? (block ? &e->stats.inbound_blocked_v6 : &e->stats.inbound_allowed_v6)
                                   : (block ? &e->stats.inbound_blocked_v4 : &e->stats.inbound_allowed_v4))
                             : (v6 ? (block ? &e->stats.outbound_blocked_v6 : &e->stats.outbound_allowed_v6)
                                   : (block ? &e->stats.outbound_blocked_v4 : &e->stats.outbound_allowed_v4));
     (*slot)++;
-    const wfp_condition_info *flags = wfp_catalog_condition_by_name("FLAGS");
-    int fi = flags ? wfp_catalog_field_index(layer, &flags->key) : -1;
-    if (fi >= 0 && req->values[fi].type == FWP_UINT32 &&
-        (req->values[fi].v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE)) {
+    int fi = m->flags_field;
+    if (fi >= 0 && req->values[fi].type == FWP_UINT32 && (req->values[fi].v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE)) {
         bool inbound = req->meta && (req->meta->present & WFP_METADATA_PACKET_DIRECTION)
                            ? req->meta->packet_direction == FWP_DIRECTION_INBOUND
                            : accept;
@@ -489,7 +748,11 @@ uint32_t wfp_classify(wfp_engine *e, const wfp_classify_request *req, wfp_verdic
                 ts->action = FWP_ACTION_NONE_NO_MATCH;
             }
         }
+        uint64_t cand[WFPI_INDEX_MAX_WORDS];
+        bool indexed = candidates(cs, req->values, cand);
         for (uint32_t fi = 0; fi < cs->nfilters; fi++) {
+            /* the index rules out filters that cannot match: not tried */
+            if (indexed && !(cand[fi / 64] >> (fi % 64) & 1)) continue;
             const cfilter *cf = &cs->filters[fi];
             const wfilter *f = cf->f;
             wfp_trace_step *st = NULL;

@@ -677,6 +677,7 @@ wfp_engine *wfp_engine_create(const wfp_engine_config *config)
     memset(e, 0, sizeof *e);
     e->alloc = *a;
     e->or_mode = config ? config->or_mode : WFP_OR_GROUP_BY_FIELD;
+    e->reference_only = config ? config->reference_only : false;
     /* Sim-defined id spaces (docs/sim-defined.md): filter ids start above
      * the range a fresh Windows BFE uses for its own boot-time filters. */
     e->next_filter_id = 65536;

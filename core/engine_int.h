@@ -71,10 +71,31 @@ typedef struct cfilter {
     wfp_fwps_filter fwps;
 } cfilter;
 
+/* A bit-vector index of one field over a sublayer's filters (Lakshman &
+ * Stiliadis): the field's values are cut into elementary intervals, and
+ * each interval has the set of filters that can match a value in it.
+ * Filters with no condition on the field (or ones the index cannot
+ * express) are in every set. */
+typedef struct cindex {
+    uint16_t field;
+    uint32_t data_type;   /* the field's FWP type; other values use empty_bits */
+    uint32_t nintervals;
+    uint64_t *starts;     /* first value of each elementary interval, ascending; starts[0] == 0 */
+    uint64_t *bits;       /* nintervals rows of `words` words */
+    uint64_t *empty_bits; /* candidates for an FWP_EMPTY (or mistyped) value */
+} cindex;
+
+#define WFPI_MAX_INDEX 2
+#define WFPI_INDEX_MIN_FILTERS 8
+#define WFPI_INDEX_MAX_WORDS 256 /* 16384 filters per sublayer */
+
 typedef struct csublayer {
     wsublayer *s;
     uint32_t nfilters;
     cfilter *filters; /* by effective weight, highest first; ties by id */
+    uint32_t words;   /* 64-bit words of a filter set */
+    uint32_t nindex;
+    cindex index[WFPI_MAX_INDEX];
 } csublayer;
 
 typedef struct lsnap {
@@ -132,6 +153,7 @@ struct wfp_netlog; /* netevent.c */
 struct wfp_engine {
     wfp_allocator alloc;
     uint32_t or_mode;
+    bool reference_only;
     char error[256];
 
     WFP_PTRVEC(wprovider) providers;
@@ -181,6 +203,7 @@ struct wfp_engine {
     WFP_PTRVEC(char) manual_services;
     wfp_engine_stats stats;
     wfp_layer_stats *layer_stats;
+    struct wlayer_meta *layer_meta; /* per layer, computed once (classify.c) */
     struct wfp_netlog *netlog;
 
     size_t nlayers;
@@ -254,6 +277,13 @@ void *wfpi_filter_template_copy(wfp_engine *e, const struct wfp_filter_enum_temp
 void wfpi_filter_template_free(wfp_engine *e, void *t);
 
 /* classify.c */
+/* What statistics need to know of a layer, looked up once per engine. */
+typedef struct wlayer_meta {
+    int16_t flags_field; /* index of FLAGS in the schema, -1 if none */
+    uint8_t ale;         /* 1 ALE_AUTH_CONNECT, 2 ALE_AUTH_RECV_ACCEPT, 0 other */
+    bool v6;
+} wlayer_meta;
+bool wfpi_layer_meta_init(wfp_engine *e);
 void wfpi_layer_dirty(wfp_engine *e, uint16_t layer_id);
 /* A fresh snapshot of a layer from the store (NULL when memory runs out),
  * and installing one (frees the old; cannot fail). */

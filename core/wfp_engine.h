@@ -28,6 +28,7 @@ enum { WFP_OR_GROUP_BY_FIELD = 0, WFP_OR_ADJACENT_ONLY = 1 };
 typedef struct wfp_engine_config {
     const wfp_allocator *allocator; /* NULL: malloc */
     uint32_t or_mode;               /* WFP_OR_* */
+    bool reference_only;            /* classify without the fast index (the oracle; tests) */
 } wfp_engine_config;
 
 /* NULL config: defaults. Returns NULL only when memory runs out. The new
@@ -446,10 +447,13 @@ typedef struct wfp_verdict {
     uint64_t context;  /* the deciding filter's context */
 } wfp_verdict;
 
-/* Runs the reference classifier. Returns ERROR_SUCCESS,
+/* Classifies: the reference algorithm, with a bit-vector index that skips
+ * filters that cannot match (unless the engine was created with
+ * reference_only; both give the same verdicts and sublayer decisions, and
+ * tests check it). Returns ERROR_SUCCESS,
  * FWP_E_LAYER_NOT_FOUND, or FWP_E_INVALID_PARAMETER (wrong value count).
  * `trace` (optional, reusable) receives every sublayer's decision and every
- * filter that was tried. */
+ * filter that was tried (the index's rejects are not tried). */
 uint32_t wfp_classify(wfp_engine *engine, const wfp_classify_request *req, wfp_verdict *out,
                       wfp_trace *trace);
 

@@ -401,7 +401,7 @@ static bool setup(run *ru, wfp_yaml_errors *err)
     for (size_t i = 0; i < sc->nhosts; i++) {
         rhost *h = &ru->hosts[i];
         wfp_host_config cfg = sc->hosts[i].cfg;
-        wfp_engine_config ecfg = {NULL, sc->engine.or_mode};
+        wfp_engine_config ecfg = {NULL, sc->engine.or_mode, false};
         wfp_session_desc d = {0};
         cfg.engine = &ecfg;
         h->host = wfp_host_create(&cfg, msg, sizeof msg);

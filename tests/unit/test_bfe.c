@@ -524,7 +524,7 @@ static void failed_commits_leave_no_trace(void **state)
     (void)state;
     failing fa = {-1};
     wfp_allocator a = {fail_alloc, fail_realloc, fail_free, &fa};
-    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD};
+    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD, false};
     wfp_engine *e = wfp_engine_create(&cfg);
     assert_non_null(e);
     wfp_session *s = open_session(e, true, 0, NULL), *sub = open_session(e, true, 0, NULL);

@@ -1128,7 +1128,7 @@ static void test_template_copy(void **state)
     (void)state;
     budget b = {-1};
     wfp_allocator al = {b_alloc, b_realloc, b_free, &b};
-    wfp_engine_config cfg = {&al, WFP_OR_GROUP_BY_FIELD};
+    wfp_engine_config cfg = {&al, WFP_OR_GROUP_BY_FIELD, false};
     wfp_engine *e = wfp_engine_create(&cfg);
     uint8_t blob[3] = {1, 2, 3};
     wfp_condition conds[2] = {cond_port(FWP_MATCH_EQUAL, 80),

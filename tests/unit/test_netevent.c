@@ -737,7 +737,7 @@ static void oom_drops_event_not_classify(void **state)
     (void)state;
     failing fa = {-1};
     wfp_allocator a = {fail_alloc, fail_realloc, fail_free, &fa};
-    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD};
+    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD, false};
     fx g;
     memset(&g, 0, sizeof g);
     g.e = wfp_engine_create(&cfg);

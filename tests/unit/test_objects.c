@@ -440,7 +440,7 @@ static void failed_adds_leave_no_trace(void **state)
     (void)state;
     failing fa = {-1, 0};
     wfp_allocator a = {fail_alloc, fail_realloc, fail_free, &fa};
-    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD};
+    wfp_engine_config cfg = {&a, WFP_OR_GROUP_BY_FIELD, false};
     wfp_engine *e = wfp_engine_create(&cfg);
     assert_non_null(e);
     wfp_session *s;
