@@ -138,6 +138,15 @@ static bool name_matches(const char *user, const char *entry, const char *prefix
     return name_eq(skip_prefix(user, prefix), skip_prefix(entry, prefix));
 }
 
+/* The same with the user's name already stripped of its prefix: the first
+ * character rules out most entries before any full comparison (loading a
+ * large policy looks up every condition by name). */
+static bool stripped_matches(const char *user_tail, const char *entry, const char *prefix)
+{
+    const char *tail = skip_prefix(entry, prefix);
+    return ascii_upper((unsigned char)*tail) == ascii_upper((unsigned char)*user_tail) && name_eq(user_tail, tail);
+}
+
 /* ---- layers ----------------------------------------------------------- */
 
 size_t wfp_catalog_layer_count(void)
@@ -204,8 +213,9 @@ const wfp_condition_info *wfp_catalog_condition_by_name(const char *name)
 
     if (!name) return NULL;
     if (wfp_guid_parse(name, &key)) return wfp_catalog_condition_by_key(&key);
+    const char *tail = skip_prefix(name, "FWPM_CONDITION_");
     for (size_t i = 0; i < COUNT_OF(conditions); i++)
-        if (name_matches(name, conditions[i].name, "FWPM_CONDITION_")) return &conditions[i];
+        if (stripped_matches(tail, conditions[i].name, "FWPM_CONDITION_")) return &conditions[i];
     return NULL;
 }
 

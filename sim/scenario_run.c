@@ -414,7 +414,15 @@ static bool setup(run *ru, wfp_yaml_errors *err)
         d.user_sid = "S-1-5-18";
         uint32_t rc = wfp_session_open(wfp_host_engine(h->host), &d, &h->def);
         if (rc) return wfp_yaml_error(err, NULL, "cannot open the default session: %s", wfp_result_name(rc));
-        if (sc->hosts[i].policy && !wfp_policy_apply(h->policy, h->def, sc->hosts[i].policy, err)) return false;
+        /* one transaction for the whole policy: one snapshot build per layer, not one per filter */
+        if (sc->hosts[i].policy) {
+            if (wfp_txn_begin(h->def, 0))
+                return wfp_yaml_error(err, NULL, "cannot begin: %s", wfp_engine_last_error(wfp_host_engine(h->host)));
+            if (!wfp_policy_apply(h->policy, h->def, sc->hosts[i].policy, err)) return false;
+            if (wfp_txn_commit(h->def))
+                return wfp_yaml_error(err, NULL, "cannot commit the policy: %s",
+                                      wfp_engine_last_error(wfp_host_engine(h->host)));
+        }
         h->bfe_start_at = -1;
         /* engine: options */
         wfp_value v = {FWP_UINT32, {.u32 = sc->engine.collect_net_events ? 1u : 0u}};
