@@ -389,8 +389,13 @@ static bool match_allowed(uint32_t match, uint32_t t, uint32_t range_elem)
     case FWP_MATCH_LESS:
     case FWP_MATCH_GREATER_OR_EQUAL:
     case FWP_MATCH_LESS_OR_EQUAL:
-    case FWP_MATCH_NOT_EQUAL:
         return is_sortable_type(t);
+    case FWP_MATCH_NOT_EQUAL:
+        /* FWP_SID too: Windows stores such filters (Windows Defender
+         * Firewall's AppContainer rules test ALE_PACKAGE_ID != S-1-0-0;
+         * shared wfpstate dumps), although the SDK lists only sortable
+         * types. docs/sim-defined.md. */
+        return is_sortable_type(t) || t == FWP_SID;
     case FWP_MATCH_RANGE:
         return t == FWP_RANGE_TYPE && is_sortable_type(range_elem);
     case FWP_MATCH_FLAGS_ALL_SET:
@@ -636,7 +641,7 @@ bool wfp_condition_match(uint32_t match_type, const wfp_condition_value *c, cons
     case FWP_MATCH_EQUAL:
         return value_match_equal(v, cv);
     case FWP_MATCH_NOT_EQUAL:
-        return is_sortable_type(cv->type) && !value_match_equal(v, cv);
+        return (is_sortable_type(cv->type) || cv->type == FWP_SID) && !value_match_equal(v, cv);
     case FWP_MATCH_GREATER:
         return value_cmp(v, cv, &order) && order > 0;
     case FWP_MATCH_LESS:

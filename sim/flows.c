@@ -53,8 +53,10 @@ bool wfpi_flows_init(wfp_host *h)
 void wfpi_flows_free(wfp_host *h)
 {
     flow_table *t = &h->flows;
-    for (size_t i = 0; i < t->n; i++)
+    for (size_t i = 0; i < t->n; i++) {
+        h->a->free(h->a->ctx, t->v[i]->ctxs);
         h->a->free(h->a->ctx, t->v[i]);
+    }
     h->a->free(h->a->ctx, t->v);
     h->a->free(h->a->ctx, t->slots);
     h->a->free(h->a->ctx, t->state);
@@ -115,10 +117,67 @@ static size_t slot_of(const flow_table *t, const host_flow *f)
     return SIZE_MAX;
 }
 
+/* TCP flows are connections: their end is indicated at ENDPOINT_CLOSURE
+ * (and RESOURCE_RELEASE if the connect bound the port). A UDP flow's end
+ * may release its client port; the shim decides when the queue drains. */
+void wfpi_flow_queue_closure(wfp_host *h, host_flow *f)
+{
+    if (!h->closure_events || f->closure_done)
+        return;
+    if (f->key.proto != WFP_IPPROTO_TCP && f->key.proto != WFP_IPPROTO_UDP)
+        return;
+    f->closure_done = true;
+    if (h->nclosing == h->capclosing) {
+        size_t cap = h->capclosing ? h->capclosing * 2 : 8;
+        host_flow *n = h->a->realloc(h->a->ctx, h->closing, cap * sizeof *n);
+        if (!n) {
+            h->closing_oom = true;
+            return;
+        }
+        h->closing = n;
+        h->capclosing = cap;
+    }
+    h->closing[h->nclosing++] = *f;
+}
+
+/* The flow ended: the engine drops its contexts and tells each callout
+ * through its flowDeleteFn (spec §1.7), in association order. */
+static void delete_contexts(wfp_host *h, host_flow *f)
+{
+    flow_ctx *v = f->ctxs;
+    uint32_t n = f->nctx;
+    f->ctxs = NULL;
+    f->nctx = f->capctx = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const host_reg *r = wfpi_host_reg_by_id(h, v[i].callout);
+        if (r && r->flow_delete)
+            r->flow_delete(r->ctx, v[i].layer, v[i].callout, v[i].context);
+    }
+    h->a->free(h->a->ctx, v);
+}
+
+host_flow *wfpi_flow_by_id(wfp_host *h, uint64_t id)
+{
+    flow_table *t = &h->flows;
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) { /* the vector is in id order */
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->v[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n && t->v[lo]->id == id && !t->v[lo]->dead ? t->v[lo] : NULL;
+}
+
 static void unlink_flow(wfp_host *h, host_flow *f)
 {
     flow_table *t = &h->flows;
     size_t s;
+    wfpi_flow_queue_closure(h, f);
+    delete_contexts(h, f);
+    if (f->redirected)
+        h->nredirected--;
     s = slot_of(t, f);
     if (s != SIZE_MAX) {
         t->state[s] = 2;

@@ -366,6 +366,22 @@ void wfpi_register_builtin_callouts(wfp_host *h, char *err, size_t errlen, bool 
     }
 }
 
+/* wfp_flow_context_ops.get: the context the classify's flow holds for
+ * (layer, callout). */
+static bool flow_context_get(void *ctx, uint16_t layer_id, uint32_t callout_id, uint64_t *flow_context)
+{
+    const wfp_host *h = ctx;
+    const host_flow *f = h->ctx_flow;
+    if (!f)
+        return false;
+    for (uint32_t i = 0; i < f->nctx; i++)
+        if (f->ctxs[i].layer == layer_id && f->ctxs[i].callout == callout_id) {
+            *flow_context = f->ctxs[i].context;
+            return true;
+        }
+    return false;
+}
+
 wfp_host *wfp_host_create(const wfp_host_config *cfg, char *err, size_t errlen)
 {
     const wfp_allocator *a;
@@ -388,6 +404,8 @@ wfp_host *wfp_host_create(const wfp_host_config *cfg, char *err, size_t errlen)
     h->udp_timeout = cfg->udp_flow_timeout_ns ? cfg->udp_flow_timeout_ns : DEFAULT_FLOW_TIMEOUT_NS;
     h->icmp_timeout = cfg->icmp_flow_timeout_ns ? cfg->icmp_flow_timeout_ns : DEFAULT_FLOW_TIMEOUT_NS;
     h->adopt_midstream = cfg->adopt_midstream_tcp;
+    h->closure_events = cfg->closure_events;
+    h->forwarding = cfg->forwarding;
     h->name = dupstr(a, cfg->name ? cfg->name : "host");
     if (!h->name)
         goto oom;
@@ -510,6 +528,8 @@ wfp_host *wfp_host_create(const wfp_host_config *cfg, char *err, size_t errlen)
         }
     }
 
+    h->flow_ops.get = flow_context_get;
+    h->flow_ops.ctx = h;
     if (!build_semantics(h, err, errlen) || !wfpi_flows_init(h) || !wfpi_shim_init(h, err, errlen))
         goto fail;
     if (!cfg->no_builtin_callouts) {
@@ -532,6 +552,8 @@ void wfp_host_destroy(wfp_host *h)
         return;
     a = h->a;
     wfpi_flows_free(h);
+    a->free(a->ctx, h->closing);
+    a->free(a->ctx, h->regs);
     if (h->reasm)
         wfp_reasm_destroy(h->reasm);
     a->free(a->ctx, h->reasm_buf);
@@ -626,7 +648,24 @@ static void fill_value(wfp_value *v, uint32_t dt, uint8_t sem, const shim_item *
     bool arrival = ifc && !it->no_arrival, nexthop = ifc && !it->no_nexthop;
     memset(v, 0, sizeof *v);
     v->type = FWP_EMPTY;
+    if (sem >= SEM_SRC_ADDR && !it->forward)
+        return; /* forwarding fields: only at IPFORWARD */
     switch (sem) {
+    case SEM_SRC_ADDR: set_addr(v, dt, it->ver, it->raddr); break;
+    case SEM_DST_ADDR: set_addr(v, dt, it->ver, it->laddr); break;
+    case SEM_FWD_IF:
+    case SEM_PHYS_ARRIVAL_IF:
+    case SEM_PHYS_NEXTHOP_IF:
+        if (ifc)
+            set_uint(v, dt, ifc->luid);
+        break;
+    case SEM_SRC_IF_INDEX:
+    case SEM_SRC_SUB_IF_INDEX:
+    case SEM_DST_IF_INDEX:
+    case SEM_DST_SUB_IF_INDEX:
+        if (ifc)
+            set_uint(v, dt, ifc->index);
+        break;
     case SEM_LOCAL_ADDR:
         if (!it->laddr_empty)
             set_addr(v, dt, it->ver, it->laddr);
@@ -847,8 +886,13 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
     req.num_values = li->num_fields;
     req.meta = &meta;
     req.time_ns = c->now;
+    req.layer_data = it->layer_data;
+    h->ctx_flow = it->flow_id ? wfpi_flow_by_id(h, it->flow_id) : NULL;
+    if (h->ctx_flow)
+        req.flow = &h->flow_ops; /* flow contexts: CONDITIONAL_ON_FLOW (§1.7) */
 
     rc = wfp_classify(h->engine, &req, v, h->trace);
+    h->ctx_flow = NULL;
     if (rc != 0) {
         if (!c->err)
             c->err = rc;
@@ -894,7 +938,7 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
         count_filter(h, v->filter_id, v->permitted);
 
     if (it->item != WFP_HOST_ITEM_RESPONSE && it->item != WFP_HOST_ITEM_SOCKET &&
-        li->base_layer_id < 0) {
+        it->item != WFP_HOST_ITEM_CLOSURE && li->base_layer_id < 0) {
         c->have_last = true;
         c->last_layer = layer_id;
         c->last_verdict = *v;
@@ -927,7 +971,8 @@ static void outcome_begin(wfp_host *h, shim_ctx *c, uint64_t now, wfp_packet_out
 static void outcome_end(wfp_host *h, shim_ctx *c)
 {
     wfp_packet_outcome *out = c->out;
-    if (!c->dropped && out->path != WFP_HOST_PATH_FORWARD && out->discard == WFP_HOST_DISCARD_NONE) {
+    if (!c->dropped && (out->path != WFP_HOST_PATH_FORWARD || c->forwarded) &&
+        out->discard == WFP_HOST_DISCARD_NONE) {
         out->permitted = true;
         if (c->have_last) {
             out->layer_id = c->last_layer;
@@ -982,11 +1027,19 @@ uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, c
         }
     }
     h->stats.packets++;
-    wfpi_shim_packet(&c, p, forced);
+    if (h->closure_events) {
+        /* what ended by now is closed before this packet (eager expiry) */
+        wfpi_flows_expire(h, now_ns);
+        wfpi_shim_closures(&c);
+    }
+    if (!c.err)
+        wfpi_shim_packet(&c, p, forced);
+    if (h->closure_events)
+        wfpi_shim_closures(&c); /* a RST or the last FIN of this packet */
     outcome_end(h, &c);
     if (out->held) {
         /* neither permitted nor blocked yet: the datagram's fate comes later */
-    } else if (out->path == WFP_HOST_PATH_FORWARD || out->discard == WFP_HOST_DISCARD_NOT_IP) {
+    } else if (out->discard == WFP_HOST_DISCARD_NOT_LOCAL || out->discard == WFP_HOST_DISCARD_NOT_IP) {
         h->stats.ignored++;
     } else if (out->permitted) {
         h->stats.permitted++;
@@ -1006,15 +1059,137 @@ uint32_t wfp_host_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, wfp_
     return wfp_host_packet_on(h, now_ns, p, NULL, out);
 }
 
+/* Closure classifications outside a packet: seen by the observer only. */
+static void expire_and_close(wfp_host *h, uint64_t now_ns)
+{
+    wfp_packet_outcome out;
+    shim_ctx c;
+    wfpi_flows_expire(h, now_ns);
+    if (!h->nclosing && !h->closing_oom)
+        return;
+    outcome_begin(h, &c, now_ns, &out);
+    wfpi_shim_closures(&c);
+    outcome_end(h, &c);
+}
+
 void wfp_host_policy_changed(wfp_host *h, uint64_t now_ns)
 {
-    wfpi_flows_expire(h, now_ns);
+    expire_and_close(h, now_ns);
     wfpi_flows_mark_reauth(h);
 }
 
 void wfp_host_expire(wfp_host *h, uint64_t now_ns)
 {
-    wfpi_flows_expire(h, now_ns);
+    expire_and_close(h, now_ns);
+}
+
+/* ---- callouts and flow contexts (spec §1.7, C16) --------------------------------- */
+
+const host_reg *wfpi_host_reg_by_id(const wfp_host *h, uint32_t callout_id)
+{
+    for (size_t i = 0; i < h->nregs; i++)
+        if (h->regs[i].id == callout_id)
+            return &h->regs[i];
+    return NULL;
+}
+
+uint32_t wfp_host_callout_register(wfp_host *h, const wfp_callout_registration *reg, uint32_t *callout_id)
+{
+    uint32_t id = 0, rc;
+    void *p;
+    if (!h || !reg)
+        return FWP_E_NULL_POINTER;
+    p = h->regs;
+    if (!grow(h->a, &p, &h->capregs, h->nregs + 1, sizeof *h->regs))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    h->regs = p;
+    rc = wfp_callout_register(h->engine, reg, &id);
+    if (rc)
+        return rc;
+    h->regs[h->nregs].key = reg->callout_key;
+    h->regs[h->nregs].id = id;
+    h->regs[h->nregs].flow_delete = reg->flow_delete;
+    h->regs[h->nregs].ctx = reg->ctx;
+    h->nregs++;
+    if (callout_id)
+        *callout_id = id;
+    return ERROR_SUCCESS;
+}
+
+uint32_t wfp_host_callout_unregister(wfp_host *h, const wfp_guid *key)
+{
+    size_t r;
+    uint32_t rc;
+    if (!h || !key)
+        return FWP_E_NULL_POINTER;
+    for (r = 0; r < h->nregs; r++)
+        if (wfp_guid_eq(&h->regs[r].key, key))
+            break;
+    if (r < h->nregs) {
+        /* STATUS_DEVICE_BUSY while a live flow holds a context for it */
+        for (size_t i = 0; i < h->flows.n; i++) {
+            const host_flow *f = h->flows.v[i];
+            if (f->dead)
+                continue;
+            for (uint32_t k = 0; k < f->nctx; k++)
+                if (f->ctxs[k].callout == h->regs[r].id)
+                    return FWP_E_IN_USE;
+        }
+    }
+    rc = wfp_callout_unregister_by_key(h->engine, key);
+    if (rc == ERROR_SUCCESS && r < h->nregs) {
+        memmove(&h->regs[r], &h->regs[r + 1], (h->nregs - r - 1) * sizeof *h->regs);
+        h->nregs--;
+    }
+    return rc;
+}
+
+uint32_t wfp_host_flow_associate_context(wfp_host *h, uint64_t flow_id, uint16_t layer_id, uint32_t callout_id,
+                                         uint64_t context)
+{
+    host_flow *f;
+    void *p;
+    size_t cap;
+    if (!h)
+        return FWP_E_NULL_POINTER;
+    f = wfpi_flow_by_id(h, flow_id);
+    if (!f)
+        return FWP_E_NOT_FOUND;
+    if (!wfp_catalog_layer_by_id(layer_id))
+        return FWP_E_LAYER_NOT_FOUND;
+    if (!wfpi_host_reg_by_id(h, callout_id))
+        return FWP_E_CALLOUT_NOT_FOUND;
+    for (uint32_t i = 0; i < f->nctx; i++)
+        if (f->ctxs[i].layer == layer_id && f->ctxs[i].callout == callout_id)
+            return FWP_E_ALREADY_EXISTS; /* remove first to replace (§1.7) */
+    p = f->ctxs;
+    cap = f->capctx;
+    if (!grow(h->a, &p, &cap, (size_t)f->nctx + 1, sizeof *f->ctxs))
+        return ERROR_NOT_ENOUGH_MEMORY;
+    f->ctxs = p;
+    f->capctx = (uint32_t)cap;
+    f->ctxs[f->nctx].layer = layer_id;
+    f->ctxs[f->nctx].callout = callout_id;
+    f->ctxs[f->nctx].context = context;
+    f->nctx++;
+    return ERROR_SUCCESS;
+}
+
+uint32_t wfp_host_flow_remove_context(wfp_host *h, uint64_t flow_id, uint16_t layer_id, uint32_t callout_id)
+{
+    host_flow *f;
+    if (!h)
+        return FWP_E_NULL_POINTER;
+    f = wfpi_flow_by_id(h, flow_id);
+    if (!f)
+        return FWP_E_NOT_FOUND;
+    for (uint32_t i = 0; i < f->nctx; i++)
+        if (f->ctxs[i].layer == layer_id && f->ctxs[i].callout == callout_id) {
+            memmove(&f->ctxs[i], &f->ctxs[i + 1], (f->nctx - i - 1) * sizeof *f->ctxs);
+            f->nctx--;
+            return ERROR_SUCCESS; /* removed by the driver: no flowDeleteFn */
+        }
+    return FWP_E_NOT_FOUND;
 }
 
 /* ---- flows and statistics ------------------------------------------------------ */

@@ -53,7 +53,16 @@ enum { WFPI_INET_DISCARD_ENDPOINT_NOT_FOUND = 4 };
     X(SEM_EMB_REMOTE_ADDR, "EMBEDDED_REMOTE_ADDRESS")            \
     X(SEM_EMB_LOCAL_ADDR_TYPE, "EMBEDDED_LOCAL_ADDRESS_TYPE")    \
     X(SEM_EMB_LOCAL_PORT, "EMBEDDED_LOCAL_PORT")                 \
-    X(SEM_EMB_REMOTE_PORT, "EMBEDDED_REMOTE_PORT")
+    X(SEM_EMB_REMOTE_PORT, "EMBEDDED_REMOTE_PORT")              \
+    X(SEM_SRC_ADDR, "IP_SOURCE_ADDRESS")                         \
+    X(SEM_DST_ADDR, "IP_DESTINATION_ADDRESS")                    \
+    X(SEM_FWD_IF, "IP_FORWARD_INTERFACE")                        \
+    X(SEM_SRC_IF_INDEX, "SOURCE_INTERFACE_INDEX")                \
+    X(SEM_SRC_SUB_IF_INDEX, "SOURCE_SUB_INTERFACE_INDEX")        \
+    X(SEM_DST_IF_INDEX, "DESTINATION_INTERFACE_INDEX")           \
+    X(SEM_DST_SUB_IF_INDEX, "DESTINATION_SUB_INTERFACE_INDEX")   \
+    X(SEM_PHYS_ARRIVAL_IF, "IP_PHYSICAL_ARRIVAL_INTERFACE")      \
+    X(SEM_PHYS_NEXTHOP_IF, "IP_PHYSICAL_NEXTHOP_INTERFACE")
 
 enum wfpi_sem {
     SEM_NONE = 0,
@@ -79,7 +88,10 @@ enum wfpi_sem {
     X(LK_CONNECT_REDIRECT, "ALE_CONNECT_REDIRECT")           \
     X(LK_CONNECT, "ALE_AUTH_CONNECT")                        \
     X(LK_RECV_ACCEPT, "ALE_AUTH_RECV_ACCEPT")                \
-    X(LK_FLOW_ESTABLISHED, "ALE_FLOW_ESTABLISHED")
+    X(LK_FLOW_ESTABLISHED, "ALE_FLOW_ESTABLISHED")            \
+    X(LK_ENDPOINT_CLOSURE, "ALE_ENDPOINT_CLOSURE")           \
+    X(LK_RESOURCE_RELEASE, "ALE_RESOURCE_RELEASE")           \
+    X(LK_IPFORWARD, "IPFORWARD")
 
 enum wfpi_shim_layer {
 #define X(id, name) id,
@@ -127,6 +139,7 @@ typedef struct host_ep {
     uint16_t port;
     bool listen;
     bool has_addr;
+    bool implicit; /* a UDP client port bound on its first send */
     uint8_t addr[16];
     uint32_t proc;
 } host_ep;
@@ -138,6 +151,21 @@ typedef struct flow_key {
     uint16_t lport, rport, icmp_id;
     uint8_t laddr[16], raddr[16];
 } flow_key;
+
+/* A flow context (FwpsFlowAssociateContext0): one per (layer, callout). */
+typedef struct flow_ctx {
+    uint16_t layer;
+    uint32_t callout;
+    uint64_t context;
+} flow_ctx;
+
+/* A callout registered through the host (so its flowDeleteFn is known). */
+typedef struct host_reg {
+    wfp_guid key;
+    uint32_t id;
+    wfp_callout_flow_delete_fn flow_delete;
+    void *ctx;
+} host_reg;
 
 typedef struct host_flow {
     uint64_t id;
@@ -151,7 +179,14 @@ typedef struct host_flow {
     bool fin_in, fin_out;
     bool reauth_pending;
     bool dead;
+    bool implicit_bind;   /* TCP: its connect bound the local port (RESOURCE_ASSIGNMENT) */
+    bool closure_done;    /* closure queued already (TCP FINs both ways) */
     uint64_t created_ns, last_ns;
+    flow_ctx *ctxs;       /* owned by the live flow; closure copies never touch it */
+    uint32_t nctx, capctx;
+    bool redirected;      /* connect/bind redirected: `orig` is the application's tuple */
+    bool conn_redirected; /* by ALE_CONNECT_REDIRECT: IS_CONNECTION_REDIRECTED */
+    flow_key orig;
 } host_flow;
 
 typedef struct flow_table {
@@ -188,6 +223,18 @@ struct wfp_host {
 
     uint64_t udp_timeout, icmp_timeout;
     bool adopt_midstream;
+    bool closure_events;
+    bool forwarding;
+    /* flows that ended, waiting for their closure classifications (copies) */
+    host_flow *closing;
+    size_t nclosing, capclosing;
+    bool closing_oom;
+    /* callouts registered through the host; flow-context lookups */
+    host_reg *regs;
+    size_t nregs, capregs;
+    wfp_flow_context_ops flow_ops;
+    const host_flow *ctx_flow; /* the flow of the classify in progress */
+    size_t nredirected;        /* live redirected flows */
 
     flow_table flows;
     uint16_t lid[LK_COUNT_][2]; /* [layer kind][FWP_IP_VERSION_*] */
@@ -248,6 +295,10 @@ typedef struct shim_item {
     bool has_discard;
     uint32_t discard_module, discard_reason;
     bool ale_classify_required;
+    void *layer_data;      /* handed to callouts (redirect requests) */
+    bool conn_redirected;  /* ALE_CONNECT_REDIRECT rewrote the remote */
+    bool forward;          /* IPFORWARD: raddr is the source, laddr the destination;
+                              the forwarding fields are filled (else EMPTY) */
 } shim_item;
 
 /* One packet's walk through the shims. */
@@ -263,6 +314,7 @@ typedef struct shim_ctx {
     wfp_verdict last_verdict;
     /* the drop, once decided */
     bool dropped;
+    bool forwarded;        /* classified at IPFORWARD (forwarding on) */
 } shim_ctx;
 
 /* host.c */
@@ -291,6 +343,11 @@ host_flow *wfpi_flow_add(wfp_host *h, const flow_key *k, uint64_t now);
 void wfpi_flow_remove(wfp_host *h, host_flow *f);
 void wfpi_flows_expire(wfp_host *h, uint64_t now);
 void wfpi_flows_mark_reauth(wfp_host *h);
+/* With closure_events: queue the flow's closure classifications (once). */
+void wfpi_flow_queue_closure(wfp_host *h, host_flow *f);
+/* A live flow by id, else NULL. */
+host_flow *wfpi_flow_by_id(wfp_host *h, uint64_t id);
+const host_reg *wfpi_host_reg_by_id(const wfp_host *h, uint32_t callout_id);
 size_t wfpi_flows_live(const wfp_host *h);
 const host_flow *wfpi_flow_at(const wfp_host *h, size_t i);
 
@@ -298,5 +355,7 @@ const host_flow *wfpi_flow_at(const wfp_host *h, size_t i);
 bool wfpi_shim_init(wfp_host *h, char *err, size_t errlen);
 void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced_if);
 bool wfpi_shim_start(shim_ctx *c);
+/* Classifies the closures queued so far (ENDPOINT_CLOSURE, RESOURCE_RELEASE). */
+void wfpi_shim_closures(shim_ctx *c);
 
 #endif

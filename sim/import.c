@@ -25,6 +25,14 @@
 #include <libxml/parserInternals.h>
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
+
+/* The structured-error callback takes a const pointer from libxml2 2.12 on. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError *wfpi_xml_error;
+#else
+typedef xmlErrorPtr wfpi_xml_error;
+#endif
 
 #include "policy.h"
 #include "weight.h"
@@ -245,7 +253,7 @@ typedef struct xml_state {
     bool dtd;
 } xml_state;
 
-static void on_xml_error(void *data, xmlErrorPtr e)
+static void on_xml_error(void *data, wfpi_xml_error e)
 {
     xmlParserCtxtPtr c = data;
     xml_state *st = c ? c->_private : NULL;
@@ -2958,7 +2966,8 @@ static bool write_record(export_ctx *x, const size_t *order)
         if (!x->prov[i].name && !p->synthesized) continue;
         fputs("#~   - {key: ", out);
         y_guid(out, &p->key.key);
-        fprintf(out, ", in: %s, ", x->prov[i].name ? "policy" : "xml");
+        if (x->prov[i].name) fprintf(out, ", in: policy, pos: %zu, ", i);
+        else fputs(", in: xml, ", out);
         r_flags(out, &p->flags, FLAG_TABLE(provider_flag_names));
         r_name(out, p->name, x->prov[i].name);
         if (p->synthesized) fputs(", synthesized: true", out);
@@ -2970,7 +2979,8 @@ static bool write_record(export_ctx *x, const size_t *order)
         if (!x->subl[i].name && !s->synthesized) continue;
         fputs("#~   - {key: ", out);
         y_guid(out, &s->key.key);
-        fprintf(out, ", in: %s, ", x->subl[i].name ? "policy" : "xml");
+        if (x->subl[i].name) fprintf(out, ", in: policy, pos: %zu, ", i);
+        else fputs(", in: xml, ", out);
         r_flags(out, &s->flags, FLAG_TABLE(sublayer_flag_names));
         fprintf(out, ", weight: %u", (unsigned)s->weight);
         r_name(out, s->name, x->subl[i].name);
@@ -2983,7 +2993,8 @@ static bool write_record(export_ctx *x, const size_t *order)
         if (!x->call[i].name && !c->synthesized) continue;
         fputs("#~   - {key: ", out);
         y_guid(out, &c->key.key);
-        fprintf(out, ", in: %s, ", x->call[i].name ? "policy" : "xml");
+        if (x->call[i].name) fprintf(out, ", in: policy, pos: %zu, ", i);
+        else fputs(", in: xml, ", out);
         r_flags(out, &c->flags, FLAG_TABLE(callout_flag_names));
         fprintf(out, ", id: %lu", (unsigned long)c->callout_id);
         r_name(out, c->name, x->call[i].name);
@@ -2997,7 +3008,7 @@ static bool write_record(export_ctx *x, const size_t *order)
         if (!x->filt[i].name) continue;
         fputs("#~   - {key: ", out);
         y_guid(out, &f->key.key);
-        fprintf(out, ", id: %llu, weight: ", (unsigned long long)f->filter_id);
+        fprintf(out, ", pos: %zu, id: %llu, weight: ", i, (unsigned long long)f->filter_id);
         if (f->weight.type == FWP_EMPTY) fputs("{type: FWP_EMPTY}", out);
         else if (f->weight.type == FWP_UINT8) fprintf(out, "{type: FWP_UINT8, value: %u}", (unsigned)f->weight.v.u8);
         else fprintf(out, "{type: FWP_UINT64, value: %llu}", (unsigned long long)f->weight.v.u64);
@@ -3145,6 +3156,8 @@ typedef struct reader {
     wfp_yaml_errors yerr;
     /* how many objects of each kind came from the policy */
     size_t np, ns, nc, nf;
+    /* their places in the dump's order (the record's pos:) */
+    size_t *ppos, *spos, *cpos, *fpos;
 } reader;
 
 static bool rfail(reader *r, const char *fmt, ...) WFP_YAML_PRINTF(2, 3);
@@ -3283,6 +3296,15 @@ static bool read_policy_objects(reader *r, const wfp_yaml_node *policy)
     r->ns = m->num_sublayers;
     r->nc = m->num_callouts;
     r->nf = m->num_filters;
+    r->ppos = malloc((r->np + 1) * sizeof *r->ppos);
+    r->spos = malloc((r->ns + 1) * sizeof *r->spos);
+    r->cpos = malloc((r->nc + 1) * sizeof *r->cpos);
+    r->fpos = malloc((r->nf + 1) * sizeof *r->fpos);
+    if (!r->ppos || !r->spos || !r->cpos || !r->fpos) return oom(&r->st);
+    memset(r->ppos, 0xff, (r->np + 1) * sizeof *r->ppos);
+    memset(r->spos, 0xff, (r->ns + 1) * sizeof *r->spos);
+    memset(r->cpos, 0xff, (r->nc + 1) * sizeof *r->cpos);
+    memset(r->fpos, 0xff, (r->nf + 1) * sizeof *r->fpos);
     return !r->st.failed;
 }
 
@@ -3361,6 +3383,10 @@ static bool overlay_record(reader *r, const wfp_yaml_node *root, bool xml_pass)
             for (size_t j = lo; j < hi && !p; j++)
                 if (wfp_guid_eq(&m->providers[j].key.key, &k)) p = &m->providers[j];
             if (!p) return rfail(r, "import record:%u: no provider with that key", (unsigned)e->line);
+            if (!xml_pass) {
+                if (!rec_u64(r, e, "pos", true, &u, NULL) || u >= SIZE_MAX) return rfail(r, "import record: pos");
+                r->ppos[p - m->providers] = (size_t)u;
+            }
             if (!record_flags(r, wfp_yaml_map_get(e, "flags"), FLAG_TABLE(provider_flag_names), &p->flags)) return false;
             if ((n = wfp_yaml_map_get(e, "name")) && !(p->name = adup(r, n->text))) return false;
             p->synthesized = rec_bool(e, "synthesized");
@@ -3375,6 +3401,10 @@ static bool overlay_record(reader *r, const wfp_yaml_node *root, bool xml_pass)
             for (size_t j = lo; j < hi && !s; j++)
                 if (wfp_guid_eq(&m->sublayers[j].key.key, &k)) s = &m->sublayers[j];
             if (!s) return rfail(r, "import record:%u: no sublayer with that key", (unsigned)e->line);
+            if (!xml_pass) {
+                if (!rec_u64(r, e, "pos", true, &u, NULL) || u >= SIZE_MAX) return rfail(r, "import record: pos");
+                r->spos[s - m->sublayers] = (size_t)u;
+            }
             if (!record_flags(r, wfp_yaml_map_get(e, "flags"), FLAG_TABLE(sublayer_flag_names), &s->flags)) return false;
             if (!rec_u64(r, e, "weight", true, &u, NULL) || u > UINT16_MAX) return rfail(r, "import record: sublayer weight");
             s->weight = (uint16_t)u;
@@ -3391,6 +3421,10 @@ static bool overlay_record(reader *r, const wfp_yaml_node *root, bool xml_pass)
             for (size_t j = lo; j < hi && !c; j++)
                 if (wfp_guid_eq(&m->callouts[j].key.key, &k)) c = &m->callouts[j];
             if (!c) return rfail(r, "import record:%u: no callout with that key", (unsigned)e->line);
+            if (!xml_pass) {
+                if (!rec_u64(r, e, "pos", true, &u, NULL) || u >= SIZE_MAX) return rfail(r, "import record: pos");
+                r->cpos[c - m->callouts] = (size_t)u;
+            }
             if (!record_flags(r, wfp_yaml_map_get(e, "flags"), FLAG_TABLE(callout_flag_names), &c->flags)) return false;
             if (!rec_u64(r, e, "id", true, &u, NULL) || u > UINT32_MAX) return rfail(r, "import record: callout id");
             c->callout_id = (uint32_t)u;
@@ -3406,8 +3440,10 @@ static bool overlay_record(reader *r, const wfp_yaml_node *root, bool xml_pass)
             if (!rec_key(r, e, &k)) return false;
             wfp_import_filter *f = NULL;
             for (size_t j = 0; j < r->nf && !f; j++)
-                if (wfp_guid_eq(&m->filters[j].key.key, &k)) f = &m->filters[j];
+                if (wfp_guid_eq(&m->filters[j].key.key, &k) && r->fpos[j] == SIZE_MAX) f = &m->filters[j];
             if (!f) return rfail(r, "import record:%u: no filter with that key", (unsigned)e->line);
+            if (!rec_u64(r, e, "pos", true, &u, NULL) || u >= SIZE_MAX) return rfail(r, "import record: pos");
+            r->fpos[f - m->filters] = (size_t)u;
             if (!record_flags(r, wfp_yaml_map_get(e, "flags"), FLAG_TABLE(filter_flag_names), &f->flags)) return false;
             uint64_t engine_weight = f->effective_weight;
             if (!rec_u64(r, e, "id", true, &f->filter_id, NULL)) return false;
@@ -3457,6 +3493,41 @@ static bool overlay_record(reader *r, const wfp_yaml_node *root, bool xml_pass)
         if (list->count != r->nf) return rfail(r, "import record: %zu filter entries for %zu filters", list->count, r->nf);
     }
     return !r->st.failed;
+}
+
+/* Puts objects back in the dump's order: the first `k` (from the policy)
+ * go to their recorded places, the rest (from the record's XML, in dump
+ * order already) fill the free places in turn. */
+static bool reorder(reader *r, void *arr, size_t n, size_t elem, const size_t *pos, size_t k)
+{
+    unsigned char *tmp, *used;
+    if (!n) return true;
+    tmp = malloc(n * elem);
+    used = calloc(n, 1);
+    if (!tmp || !used) {
+        free(tmp);
+        free(used);
+        return oom(&r->st);
+    }
+    for (size_t i = 0; i < k; i++) {
+        if (pos[i] >= n || used[pos[i]]) {
+            free(tmp);
+            free(used);
+            return rfail(r, "import record: pos %zu out of place", pos[i]);
+        }
+        memcpy(tmp + pos[i] * elem, (unsigned char *)arr + i * elem, elem);
+        used[pos[i]] = 1;
+    }
+    size_t next = 0;
+    for (size_t i = k; i < n; i++) {
+        while (used[next]) next++;
+        memcpy(tmp + next * elem, (unsigned char *)arr + i * elem, elem);
+        used[next] = 1;
+    }
+    memcpy(arr, tmp, n * elem);
+    free(tmp);
+    free(used);
+    return true;
 }
 
 /* Appends another model's objects (its arena moves along). */
@@ -3618,11 +3689,23 @@ wfp_import_model *wfp_import_read_export(const char *name, const char *text, siz
         if (!merge_model(&r, xm)) goto out;
         if (!overlay_record(&r, rec, true)) goto out;
     }
+    {
+        wfp_import_model *m = r.st.m;
+        if (!reorder(&r, m->providers, m->num_providers, sizeof *m->providers, r.ppos, r.np) ||
+            !reorder(&r, m->sublayers, m->num_sublayers, sizeof *m->sublayers, r.spos, r.ns) ||
+            !reorder(&r, m->callouts, m->num_callouts, sizeof *m->callouts, r.cpos, r.nc) ||
+            !reorder(&r, m->filters, m->num_filters, sizeof *m->filters, r.fpos, r.nf))
+            goto out;
+    }
     classify_objects(r.st.m);
 out:
     wfp_import_model_free(xm);
     free(rtext);
     free(xmltext);
+    free(r.ppos);
+    free(r.spos);
+    free(r.cpos);
+    free(r.fpos);
     wfp_yaml_doc_free(r.rdoc);
     wfp_yaml_doc_free(r.doc);
     wfp_yaml_errors_clear(&r.yerr);

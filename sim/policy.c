@@ -1127,8 +1127,14 @@ typedef struct idname {
 struct wfp_policy {
     pentry **entries; /* pointers stay put: callouts' classify contexts */
     size_t n, cap;
-    idname *filter_ids; /* every filter id ever recorded */
+    /* Every filter id recorded, once each: the newest entry given an id
+     * wins (a reboot re-adding the policy gets the same ids again). Ids of
+     * deleted filters stay, so net events and packet records that name a
+     * filter deleted later still resolve; the table grows only with
+     * distinct ids (engine ids only grow within one boot). */
+    idname *filter_ids;
     size_t nids, capids;
+    uint64_t max_id; /* the largest id recorded: a larger one is new */
 };
 
 const char *wfp_policy_kind_name(wfp_policy_kind kind)
@@ -1809,6 +1815,13 @@ bool wfp_policy_object_parse(wfp_policy *p, wfp_policy_kind kind, const wfp_yaml
 
 static bool record_filter_id(wfp_policy *p, const pentry *e, uint64_t id)
 {
+    if (id <= p->max_id) {
+        for (size_t i = p->nids; i-- > 0;) {
+            if (p->filter_ids[i].id != id) continue;
+            p->filter_ids[i].e = e;
+            return true;
+        }
+    }
     if (p->nids == p->capids) {
         size_t nc = p->capids ? p->capids * 2 : 16;
         idname *nv = realloc(p->filter_ids, nc * sizeof *nv);
@@ -1819,6 +1832,7 @@ static bool record_filter_id(wfp_policy *p, const pentry *e, uint64_t id)
     p->filter_ids[p->nids].id = id;
     p->filter_ids[p->nids].e = e;
     p->nids++;
+    if (id > p->max_id) p->max_id = id;
     return true;
 }
 

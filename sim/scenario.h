@@ -4,8 +4,10 @@
  * wfp_scenario_load reads and checks a whole file (every key, every value
  * form) without running anything; wfp_scenario_run simulates it on fresh
  * hosts and compares what happened with `expect:`. A result keeps the
- * observations (per-packet fates, every classify call) for printing and
- * for the Python module. Nothing here has global state. */
+ * observations (per-packet fates, every classify call, every host's
+ * net-event log, the notifications delivered) and one outcome per
+ * expectation, for printing and for the Python module. Nothing here has
+ * global state. */
 #ifndef WFP_SCENARIO_H
 #define WFP_SCENARIO_H
 
@@ -82,6 +84,76 @@ typedef struct wfp_packet_record {
 
 size_t wfp_scenario_result_packet_count(const wfp_scenario_result *r);
 const wfp_packet_record *wfp_scenario_result_packet(const wfp_scenario_result *r, size_t i);
+
+/* The net-event log of every host as the run saw it at the end (hosts in
+ * scenario order, each log in recording order; empty unless the engine
+ * collects net events). Addresses are set as `flags` says
+ * (FWPM_NET_EVENT_FLAG_*). */
+typedef struct wfp_net_event_record {
+    const char *host;
+    uint64_t sequence;       /* per host engine: recording order */
+    uint64_t time_ns;
+    uint32_t type;           /* FWPM_NET_EVENT_TYPE_* */
+    uint32_t flags;          /* FWPM_NET_EVENT_FLAG_*: which fields are set */
+    uint64_t packet;         /* the packet being classified (0: none, e.g. socket events) */
+    uint16_t layer_id;
+    uint64_t filter_id;
+    const char *filter_name; /* the scenario's name, else the display name, else "#id"; NULL for id 0 */
+    uint32_t ip_version;     /* FWP_IP_VERSION_* */
+    uint8_t ip_protocol;
+    uint8_t local_addr[16];  /* v4: first 4 bytes, network order */
+    uint8_t remote_addr[16];
+    uint16_t local_port;
+    uint16_t remote_port;
+    uint32_t direction;      /* FWP_DIRECTION_* */
+} wfp_net_event_record;
+
+size_t wfp_scenario_result_net_event_count(const wfp_scenario_result *r);
+const wfp_net_event_record *wfp_scenario_result_net_event(const wfp_scenario_result *r, size_t i);
+
+/* Change notifications delivered to the scenario's subscriptions (the
+ * `subscribe` steps), in delivery order. */
+typedef struct wfp_notification_record {
+    const char *session;     /* the subscribing session's scenario name */
+    const char *host;
+    uint32_t change_type;    /* FWPM_CHANGE_ADD / FWPM_CHANGE_DELETE */
+    uint32_t object_type;    /* WFP_OBJECT_* */
+    wfp_guid key;
+    uint64_t id;             /* filter or callout id; 0 otherwise */
+    const char *name;        /* the object's scenario name at the end of the run, or NULL */
+} wfp_notification_record;
+
+size_t wfp_scenario_result_notification_count(const wfp_scenario_result *r);
+const wfp_notification_record *wfp_scenario_result_notification(const wfp_scenario_result *r, size_t i);
+
+/* One outcome per item of `expect:`, in the order they are checked:
+ * packets entries, classifications entries, notifications entries (then
+ * one for the list as a whole: nothing observed beyond it), net_events
+ * entries (then, unless `subset`, one for the list as a whole), stats
+ * keys, flows. Empty when the run did not get as far as checking (a setup
+ * error). */
+enum {
+    WFP_EXPECT_PACKETS = 0,
+    WFP_EXPECT_CLASSIFICATIONS = 1,
+    WFP_EXPECT_NET_EVENTS = 2,
+    WFP_EXPECT_NOTIFICATIONS = 3,
+    WFP_EXPECT_STATS = 4,
+    WFP_EXPECT_FLOWS = 5
+};
+
+typedef struct wfp_expectation_record {
+    uint32_t kind;        /* WFP_EXPECT_* */
+    const char *what;     /* "packet 3", "packets 1-4", "notification 2", "stats.blocked", ... */
+    const char *file;     /* position of the item in the scenario file; NULL (line 0) when unknown */
+    unsigned line, column;
+    bool passed;
+    const char *message;  /* the first failure message for this item; NULL when it passed */
+} wfp_expectation_record;
+
+/* "packets", "classifications", "net_events", "notifications", "stats", "flows" */
+const char *wfp_expectation_kind_name(uint32_t kind);
+size_t wfp_scenario_result_expectation_count(const wfp_scenario_result *r);
+const wfp_expectation_record *wfp_scenario_result_expectation(const wfp_scenario_result *r, size_t i);
 
 /* ---- policy files --------------------------------------------------------- */
 

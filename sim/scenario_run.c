@@ -69,12 +69,20 @@ struct wfp_scenario_result {
     size_t npackets, packets_cap;
     uint64_t stats[STAT_COUNT];
     uint64_t flows_live;
+    size_t fail_calls; /* fail() calls, also those whose message was lost */
+    wfp_net_event_record *events;
+    size_t nevents, events_cap;
+    wfp_notification_record *notes;
+    size_t nnotes, notes_cap;
+    wfp_expectation_record *expects;
+    size_t nexpects, expects_cap;
 };
 
 static void fail(wfp_scenario_result *r, const char *fmt, ...)
 {
     char buf[2048];
     va_list ap;
+    r->fail_calls++;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
@@ -122,6 +130,23 @@ void wfp_scenario_result_free(wfp_scenario_result *r)
         free((void *)r->packets[i].pub.drop_reason);
     }
     free(r->packets);
+    for (size_t i = 0; i < r->nevents; i++) {
+        free((void *)r->events[i].host);
+        free((void *)r->events[i].filter_name);
+    }
+    free(r->events);
+    for (size_t i = 0; i < r->nnotes; i++) {
+        free((void *)r->notes[i].session);
+        free((void *)r->notes[i].host);
+        free((void *)r->notes[i].name);
+    }
+    free(r->notes);
+    for (size_t i = 0; i < r->nexpects; i++) {
+        free((void *)r->expects[i].what);
+        free((void *)r->expects[i].file);
+        free((void *)r->expects[i].message);
+    }
+    free(r->expects);
     free(r->error);
     free(r);
 }
@@ -158,6 +183,42 @@ size_t wfp_scenario_result_packet_count(const wfp_scenario_result *r)
 const wfp_packet_record *wfp_scenario_result_packet(const wfp_scenario_result *r, size_t i)
 {
     return r && i < r->npackets ? &r->packets[i].pub : NULL;
+}
+
+size_t wfp_scenario_result_net_event_count(const wfp_scenario_result *r)
+{
+    return r ? r->nevents : 0;
+}
+
+const wfp_net_event_record *wfp_scenario_result_net_event(const wfp_scenario_result *r, size_t i)
+{
+    return r && i < r->nevents ? &r->events[i] : NULL;
+}
+
+size_t wfp_scenario_result_notification_count(const wfp_scenario_result *r)
+{
+    return r ? r->nnotes : 0;
+}
+
+const wfp_notification_record *wfp_scenario_result_notification(const wfp_scenario_result *r, size_t i)
+{
+    return r && i < r->nnotes ? &r->notes[i] : NULL;
+}
+
+const char *wfp_expectation_kind_name(uint32_t kind)
+{
+    static const char *const names[] = {"packets", "classifications", "net_events", "notifications", "stats", "flows"};
+    return kind < sizeof names / sizeof names[0] ? names[kind] : "?";
+}
+
+size_t wfp_scenario_result_expectation_count(const wfp_scenario_result *r)
+{
+    return r ? r->nexpects : 0;
+}
+
+const wfp_expectation_record *wfp_scenario_result_expectation(const wfp_scenario_result *r, size_t i)
+{
+    return r && i < r->nexpects ? &r->expects[i] : NULL;
 }
 
 /* ---- run state ---------------------------------------------------------- */
@@ -1155,6 +1216,123 @@ static bool name_matches(const char *expected, const char *observed)
     return observed && !strcmp(expected, observed);
 }
 
+/* Records the outcome of one expectation item: failed when fail() was
+ * called since `before` (r->fail_calls then); its message is the first one
+ * it left, else `fallback` (a failure whose message could not be kept, or
+ * an item not checked). */
+static void outcome(run *ru, uint32_t kind, const wfp_yaml_node *node, size_t before, size_t msg_before,
+                    const char *fallback, const char *fmt, ...)
+{
+    wfp_scenario_result *r = ru->r;
+    char what[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    wfp_expectation_record *e = push_item((void **)&r->expects, &r->nexpects, &r->expects_cap, sizeof *e);
+    if (!e) return;
+    e->kind = kind;
+    e->what = wfps_strdup(what);
+    if (node) {
+        e->file = node->file ? wfps_strdup(node->file) : NULL;
+        e->line = node->line;
+        e->column = node->column;
+    }
+    e->passed = r->fail_calls == before && !fallback;
+    if (!e->passed) {
+        const char *m = msg_before < r->nfailures ? r->failures[msg_before] : fallback;
+        e->message = wfps_strdup(m ? m : "failed");
+    }
+}
+
+/* Every host's net-event log at the end of the run, in recording order,
+ * each event tagged with the packet it was recorded for (the last tag of
+ * its host and sequence: sequences restart after a reboot). */
+static int cmp_tag(const void *a, const void *b)
+{
+    const rtag *x = *(const rtag *const *)a, *y = *(const rtag *const *)b;
+    if (x->host != y->host) return x->host < y->host ? -1 : 1;
+    if (x->sequence != y->sequence) return x->sequence < y->sequence ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t tag_of(const rtag *const *sorted, size_t n, int host, uint64_t sequence)
+{
+    size_t lo = 0, hi = n; /* first tag after (host, sequence) */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const rtag *t = sorted[mid];
+        if (t->host < host || (t->host == host && t->sequence <= sequence)) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo && sorted[lo - 1]->host == host && sorted[lo - 1]->sequence == sequence) return sorted[lo - 1]->packet;
+    return 0;
+}
+
+static void collect_net_events(run *ru)
+{
+    wfp_scenario_result *r = ru->r;
+    const rtag **sorted = malloc((ru->ntags ? ru->ntags : 1) * sizeof *sorted);
+    if (!sorted) return;
+    for (size_t t = 0; t < ru->ntags; t++) sorted[t] = &ru->tags[t];
+    qsort(sorted, ru->ntags, sizeof *sorted, cmp_tag);
+    for (size_t h = 0; h < ru->sc->nhosts; h++) {
+        wfp_net_event_enum *handle = NULL;
+        const wfp_net_event *const *entries;
+        uint32_t got = 0;
+        if (!ru->hosts[h].observer) continue;
+        if (wfp_net_event_enum_create(ru->hosts[h].observer, NULL, &handle)) continue;
+        if (!wfp_net_event_enum_next(ru->hosts[h].observer, handle, 100000, &entries, &got)) {
+            for (uint32_t k = 0; k < got; k++) {
+                const wfp_net_event *ev = entries[k];
+                wfp_net_event_record *o = push_item((void **)&r->events, &r->nevents, &r->events_cap, sizeof *o);
+                if (!o) break;
+                o->host = ru->sc->hosts[h].name ? wfps_strdup(ru->sc->hosts[h].name) : NULL;
+                o->sequence = ev->sequence;
+                o->time_ns = ev->time_ns;
+                o->type = ev->type;
+                o->flags = ev->flags;
+                o->packet = tag_of(sorted, ru->ntags, (int)h, ev->sequence);
+                o->layer_id = ev->layer_id;
+                o->filter_id = ev->filter_id;
+                o->filter_name = filter_name(ru, (int)h, ev->filter_id);
+                o->ip_version = ev->ip_version;
+                o->ip_protocol = ev->ip_protocol;
+                memcpy(o->local_addr, ev->local_addr, sizeof o->local_addr);
+                memcpy(o->remote_addr, ev->remote_addr, sizeof o->remote_addr);
+                o->local_port = ev->local_port;
+                o->remote_port = ev->remote_port;
+                o->direction = ev->ms_fwp_direction;
+            }
+        }
+        if (handle) wfp_net_event_enum_destroy(ru->hosts[h].observer, handle);
+    }
+    free(sorted);
+}
+
+static const char *note_name(run *ru, const rnote *n);
+
+/* The notifications delivered, with names as the policies know them at
+ * the end of the run. */
+static void collect_notifications(run *ru)
+{
+    wfp_scenario_result *r = ru->r;
+    for (size_t i = 0; i < ru->nnotes; i++) {
+        const rnote *n = &ru->notes[i];
+        wfp_notification_record *o = push_item((void **)&r->notes, &r->nnotes, &r->notes_cap, sizeof *o);
+        if (!o) break;
+        const char *nm = note_name(ru, n);
+        const char *host = n->host >= 0 && (size_t)n->host < ru->sc->nhosts ? ru->sc->hosts[n->host].name : NULL;
+        o->session = n->session ? wfps_strdup(n->session) : NULL;
+        o->host = host ? wfps_strdup(host) : NULL;
+        o->change_type = n->change.change_type;
+        o->object_type = n->change.object_type;
+        o->key = n->change.key;
+        o->id = n->change.id;
+        o->name = nm ? wfps_strdup(nm) : NULL;
+    }
+}
+
 static void check_packets(run *ru)
 {
     const wfps_expect *ex = &ru->sc->expect;
@@ -1162,6 +1340,7 @@ static void check_packets(run *ru)
     char pos[256];
     for (size_t i = 0; i < ex->npackets; i++) {
         const wfps_expect_packet *ep = &ex->packets[i];
+        size_t before = r->fail_calls, msg_before = r->nfailures;
         for (uint64_t n = ep->lo; n <= ep->hi; n++) {
             const rpacket *p = find_packet(r, n);
             where(ep->node, pos, sizeof pos);
@@ -1190,6 +1369,11 @@ static void check_packets(run *ru)
             if (ep->host && !name_matches(ep->host, p->pub.host))
                 fail(r, "%s: packet %" PRIu64 ": expected host %s, observed %s", pos, n, ep->host, p->pub.host);
         }
+        if (ep->lo == ep->hi)
+            outcome(ru, WFP_EXPECT_PACKETS, ep->node, before, msg_before, NULL, "packet %" PRIu64, ep->lo);
+        else
+            outcome(ru, WFP_EXPECT_PACKETS, ep->node, before, msg_before, NULL, "packets %" PRIu64 "-%" PRIu64, ep->lo,
+                    ep->hi);
     }
 }
 
@@ -1211,10 +1395,13 @@ static void check_classifications(run *ru)
     for (size_t i = 0; i < ex->nclasses; i++) {
         const wfps_expect_class *ec = &ex->classes[i];
         const rpacket *p = find_packet(r, ec->packet);
+        size_t before = r->fail_calls, msg_before = r->nfailures;
         where(ec->node, pos, sizeof pos);
         if (!p) {
             fail(r, "%s: packet %" PRIu64 ": expected %zu classify calls, observed no such packet", pos, ec->packet,
                  ec->ncalls);
+            outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of packet %" PRIu64,
+                    ec->packet);
             continue;
         }
         /* with `host:`, only that host's calls */
@@ -1256,6 +1443,8 @@ static void check_classifications(run *ru)
             }
         }
         free(calls);
+        outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of packet %" PRIu64,
+                ec->packet);
     }
 }
 
@@ -1274,9 +1463,12 @@ static void check_notifications(run *ru)
     char pos[256];
     if (!ex->notifications) return;
     size_t n = ex->nnotes > ru->nnotes ? ex->nnotes : ru->nnotes;
+    size_t list_before = r->fail_calls, list_msg = r->nfailures, checked = 0;
+    bool list_failed = false;
     for (size_t i = 0; i < n; i++) {
         const wfps_expect_note *en = i < ex->nnotes ? &ex->notes[i] : NULL;
         const rnote *on = i < ru->nnotes ? &ru->notes[i] : NULL;
+        size_t before = r->fail_calls, msg_before = r->nfailures;
         char got[256] = "nothing";
         if (on) {
             const char *nm = note_name(ru, on);
@@ -1285,7 +1477,10 @@ static void check_notifications(run *ru)
         }
         where(en ? en->node : ex->notifications, pos, sizeof pos);
         if (!en) {
+            list_before = r->fail_calls;
+            list_msg = r->nfailures;
             fail(r, "%s: notification %zu: expected no more, observed %s", pos, i + 1, got);
+            list_failed = true;
             break;
         }
         bool bad = !on || strcmp(en->session, on->session) || en->change != on->change.change_type ||
@@ -1298,17 +1493,22 @@ static void check_notifications(run *ru)
             fail(r, "%s: notification %zu: expected %s %s %s%s%s, observed %s", pos, i + 1, en->session,
                  en->change == FWPM_CHANGE_ADD ? "add" : "delete", wfp_object_type_name(en->object), en->name ? " " : "",
                  en->name ? en->name : "", got);
-            if (!on) break;
         }
+        outcome(ru, WFP_EXPECT_NOTIFICATIONS, en->node, before, msg_before, NULL, "notification %zu", i + 1);
+        checked = i + 1;
+        if (bad && !on) break;
     }
+    /* items after an unobserved one are not compared */
+    for (size_t i = checked; i < ex->nnotes; i++) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s: notification %zu: not compared (observed only %zu notifications)",
+                 where(ex->notes[i].node, pos, sizeof pos), i + 1, ru->nnotes);
+        outcome(ru, WFP_EXPECT_NOTIFICATIONS, ex->notes[i].node, r->fail_calls, r->nfailures, msg, "notification %zu",
+                i + 1);
+    }
+    outcome(ru, WFP_EXPECT_NOTIFICATIONS, ex->notifications, list_failed ? list_before : r->fail_calls,
+            list_failed ? list_msg : r->nfailures, NULL, "notifications: no more than %zu", ex->nnotes);
 }
-
-typedef struct oevent {
-    const wfp_net_event *ev;
-    int host;
-    uint64_t packet;
-    char *filter;
-} oevent;
 
 static void check_net_events(run *ru)
 {
@@ -1316,37 +1516,21 @@ static void check_net_events(run *ru)
     wfp_scenario_result *r = ru->r;
     char pos[256];
     if (!ex->net_events) return;
-    /* the whole log of every host, in recording order */
-    oevent *obs = NULL;
-    size_t nobs = 0, cap = 0;
-    wfp_net_event_enum **handles = calloc(ru->sc->nhosts, sizeof *handles);
-    if (!handles) return;
-    for (size_t h = 0; h < ru->sc->nhosts; h++) {
-        const wfp_net_event *const *entries;
-        uint32_t got = 0;
-        if (wfp_net_event_enum_create(ru->hosts[h].observer, NULL, &handles[h])) continue;
-        if (wfp_net_event_enum_next(ru->hosts[h].observer, handles[h], 100000, &entries, &got)) continue;
-        for (uint32_t k = 0; k < got; k++) {
-            oevent *o = push_item((void **)&obs, &nobs, &cap, sizeof *o);
-            if (!o) break;
-            o->ev = entries[k];
-            o->host = (int)h;
-            for (size_t t = 0; t < ru->ntags; t++)
-                if (ru->tags[t].host == (int)h && ru->tags[t].sequence == entries[k]->sequence) o->packet = ru->tags[t].packet;
-            o->filter = filter_name(ru, (int)h, entries[k]->filter_id);
-        }
-    }
+    /* the whole log of every host, in recording order (collect_net_events) */
+    const wfp_net_event_record *obs = r->events;
+    size_t nobs = r->nevents;
     size_t oi = 0;
     for (size_t i = 0; i < ex->nevents; i++) {
         const wfps_expect_event *ee = &ex->events[i];
+        size_t before = r->fail_calls, msg_before = r->nfailures;
         where(ee->node, pos, sizeof pos);
         bool found = false;
         for (; oi < nobs; oi++) {
-            const oevent *o = &obs[oi];
-            bool match = o->ev->type == ee->type && (!ee->packet || o->packet == ee->packet) &&
-                         (ee->layer < 0 || o->ev->layer_id == ee->layer) &&
-                         (!ee->filter || (o->filter && !strcmp(o->filter, ee->filter))) &&
-                         (!ee->host || !strcmp(ru->sc->hosts[o->host].name, ee->host));
+            const wfp_net_event_record *o = &obs[oi];
+            bool match = o->type == ee->type && (!ee->packet || o->packet == ee->packet) &&
+                         (ee->layer < 0 || o->layer_id == ee->layer) &&
+                         (!ee->filter || (o->filter_name && !strcmp(o->filter_name, ee->filter))) &&
+                         (!ee->host || (o->host && !strcmp(o->host, ee->host)));
             if (match) {
                 found = true;
                 oi++;
@@ -1354,8 +1538,8 @@ static void check_net_events(run *ru)
             }
             if (!ex->net_events_subset) {
                 fail(r, "%s: net event %zu: expected %s packet %" PRIu64 ", observed %s packet %" PRIu64 " at %s by %s", pos,
-                     i + 1, wfp_net_event_type_name(ee->type), ee->packet, wfp_net_event_type_name(o->ev->type), o->packet,
-                     layer_short(o->ev->layer_id), o->filter ? o->filter : "-");
+                     i + 1, wfp_net_event_type_name(ee->type), ee->packet, wfp_net_event_type_name(o->type), o->packet,
+                     layer_short(o->layer_id), o->filter_name ? o->filter_name : "-");
                 oi++;
                 found = true;
                 break;
@@ -1363,15 +1547,17 @@ static void check_net_events(run *ru)
         }
         if (!found) fail(r, "%s: net event %zu: expected %s%s, observed no such event (%zu in the log)", pos, i + 1,
                          wfp_net_event_type_name(ee->type), ee->packet ? " for that packet" : "", nobs);
+        outcome(ru, WFP_EXPECT_NET_EVENTS, ee->node, before, msg_before, NULL, "net event %zu", i + 1);
     }
-    if (!ex->net_events_subset && oi < nobs)
-        fail(r, "%s: expected %zu net events, observed %zu (the next: %s packet %" PRIu64 ")",
-             where(ex->net_events, pos, sizeof pos), ex->nevents, nobs, wfp_net_event_type_name(obs[oi].ev->type), obs[oi].packet);
-    for (size_t i = 0; i < nobs; i++) free(obs[i].filter);
-    free(obs);
-    for (size_t h = 0; h < ru->sc->nhosts; h++)
-        if (handles[h]) wfp_net_event_enum_destroy(ru->hosts[h].observer, handles[h]);
-    free(handles);
+    if (!ex->net_events_subset) {
+        size_t before = r->fail_calls, msg_before = r->nfailures;
+        if (oi < nobs)
+            fail(r, "%s: expected %zu net events, observed %zu (the next: %s packet %" PRIu64 ")",
+                 where(ex->net_events, pos, sizeof pos), ex->nevents, nobs, wfp_net_event_type_name(obs[oi].type),
+                 obs[oi].packet);
+        outcome(ru, WFP_EXPECT_NET_EVENTS, ex->net_events, before, msg_before, NULL, "net_events: no more than %zu",
+                ex->nevents);
+    }
 }
 
 static void check_rest(run *ru)
@@ -1383,12 +1569,30 @@ static void check_rest(run *ru)
     check_net_events(ru);
     for (size_t i = 0; i < ex->nstats; i++) {
         const wfps_expect_stat *es = &ex->stats[i];
+        size_t before = r->fail_calls, msg_before = r->nfailures;
         if (r->stats[es->id] != es->value)
             fail(r, "%s: stats.%s: expected %" PRIu64 ", observed %" PRIu64, where(es->node, pos, sizeof pos), es->name,
                  es->value, r->stats[es->id]);
+        outcome(ru, WFP_EXPECT_STATS, es->node, before, msg_before, NULL, "stats.%s", es->name);
     }
-    if (ex->has_flows && r->flows_live != ex->flows)
-        fail(r, "expect.flows: expected %" PRIu64 " live flows at the end, observed %" PRIu64, ex->flows, r->flows_live);
+    if (ex->has_flows) {
+        size_t before = r->fail_calls, msg_before = r->nfailures;
+        if (r->flows_live != ex->flows)
+            fail(r, "expect.flows: expected %" PRIu64 " live flows at the end, observed %" PRIu64, ex->flows,
+                 r->flows_live);
+        const wfp_yaml_node *expect = wfp_yaml_map_get(wfp_yaml_doc_root(ru->sc->doc), "expect");
+        outcome(ru, WFP_EXPECT_FLOWS, wfp_yaml_map_get(expect, "flows"), before, msg_before, NULL, "flows");
+    }
+}
+
+/* What the run saw (net events, notifications), then `expect:`. */
+static void finish(run *ru)
+{
+    collect_net_events(ru);
+    collect_notifications(ru);
+    check_packets(ru);
+    check_classifications(ru);
+    check_rest(ru);
 }
 
 wfp_scenario_result *wfp_scenario_run(const wfp_scenario *sc, const wfp_run_options *opt)
@@ -1405,9 +1609,7 @@ wfp_scenario_result *wfp_scenario_run(const wfp_scenario *sc, const wfp_run_opti
     if (!setup(&ru, &err)) {
         set_error(r, "%s", wfp_yaml_errors_first(&err) ? wfp_yaml_errors_first(&err) : "setup failed");
     } else if (simulate(&ru)) {
-        check_packets(&ru);
-        check_classifications(&ru);
-        check_rest(&ru);
+        finish(&ru);
     } else if (!r->error) {
         set_error(r, "out of memory");
     }
@@ -1530,9 +1732,7 @@ wfp_scenario_state *wfp_scenario_run_keep(const wfp_scenario *sc, const wfp_run_
     } else {
         for (size_t i = 0; observe && i < sc->nhosts; i++) wfp_host_set_observer(ru.hosts[i].host, keep_observe, &k);
         if (simulate(&ru)) {
-            check_packets(&ru);
-            check_classifications(&ru);
-            check_rest(&ru);
+            finish(&ru);
         } else if (!r->error) {
             set_error(r, "out of memory");
         }

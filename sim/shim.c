@@ -228,6 +228,24 @@ static host_flow *new_flow(shim_ctx *c, const flow_key *k, const shim_item *it, 
     return f;
 }
 
+/* An outbound flow after CONNECT_REDIRECT / BIND_REDIRECT: keyed by the
+ * (possibly rewritten) tuple of `it`; `app` is the application's. */
+static host_flow *new_out_flow(shim_ctx *c, const shim_item *it, const wfp_packet *p, const flow_key *app,
+                               uint32_t proc)
+{
+    flow_key k;
+    host_flow *f;
+    key_of(it, p, &k);
+    f = new_flow(c, &k, it, LK_CONNECT, proc);
+    if (f && memcmp(&k, app, sizeof k) != 0) {
+        f->redirected = true;
+        f->conn_redirected = it->conn_redirected;
+        f->orig = *app;
+        c->h->nredirected++;
+    }
+    return f;
+}
+
 /* Reauthorization of a marked flow at the layer that created it (§5.4,
  * §6.4): IS_REAUTHORIZE, reason POLICY_CHANGE, the interface fields of the
  * other direction EMPTY. A block tears the flow down. */
@@ -261,6 +279,8 @@ static bool flow_established(shim_ctx *c, host_flow *f, const shim_item *it)
     e.proc = proc_of(c, f->proc);
     e.direction = f->direction;
     e.ale_classify_required = false;
+    if (f->conn_redirected)
+        e.flags |= FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED;
     if (!pass(c, LK_FLOW_ESTABLISHED, &e, WFP_HOST_DISCARD_FILTER)) {
         if (!c->err)
             wfpi_flow_remove(c->h, f);
@@ -271,29 +291,118 @@ static bool flow_established(shim_ctx *c, host_flow *f, const shim_item *it)
     return true;
 }
 
+/* ---- redirection (§5.5) ------------------------------------------------------ */
+
+static void bind_request_init(wfp_bind_request *br, const shim_item *b)
+{
+    memset(br, 0, sizeof *br);
+    br->ip_version = b->ver;
+    br->local_address_set = !b->laddr_empty;
+    memcpy(br->local_address, b->laddr, 16);
+    br->local_port = b->lport;
+}
+
+/* The callout's rewrite of the local tuple, into the bind item `b` and the
+ * connection's item `it` (optional). */
+static void bind_apply(const wfp_bind_request *br, shim_item *b, shim_item *it)
+{
+    if (!br->redirected)
+        return;
+    if (br->local_address_set) {
+        memcpy(b->laddr, br->local_address, 16);
+        if (b->ver == FWP_IP_VERSION_V4)
+            memset(b->laddr + 4, 0, 12);
+        b->laddr_empty = false;
+    }
+    if (b->has_ports)
+        b->lport = br->local_port;
+    if (it) {
+        if (br->local_address_set)
+            memcpy(it->laddr, b->laddr, 16);
+        it->lport = b->lport;
+    }
+}
+
 /* Implicit (wildcard) bind of a client socket: BIND_REDIRECT then
  * RESOURCE_ASSIGNMENT with the stack-chosen port, IS_WILDCARD_BIND, and
- * IP_LOCAL_ADDRESS EMPTY (§5.2, C38). */
-static bool bind_implicit(shim_ctx *c, const shim_item *it, uint32_t proc)
+ * IP_LOCAL_ADDRESS EMPTY (§5.2, C38). A bind redirect changes the
+ * connection's local tuple. */
+static bool bind_implicit(shim_ctx *c, shim_item *it, uint32_t proc)
 {
     shim_item b = *it;
+    wfp_bind_request br;
     b.proc = proc_of(c, proc);
     b.laddr_empty = true;
     b.iface = NULL;
     b.flags = 0;
     b.flow_id = 0;
+    bind_request_init(&br, &b);
+    b.layer_data = &br;
     if (!pass(c, LK_BIND_REDIRECT, &b, WFP_HOST_DISCARD_FILTER))
         return false;
+    b.layer_data = NULL;
+    bind_apply(&br, &b, it);
     b.flags = FWP_CONDITION_FLAG_IS_WILDCARD_BIND; /* documented at RESOURCE_ASSIGNMENT */
     return pass(c, LK_RESOURCE_ASSIGNMENT, &b, WFP_HOST_DISCARD_FILTER);
 }
 
-static bool connect_auth(shim_ctx *c, const shim_item *it, uint32_t proc)
+/* CONNECT_REDIRECT (writable wfp_connect_request) → AUTH_CONNECT. A
+ * redirect rewrites the remote of `it` for AUTH_CONNECT and the rest of
+ * the connection. */
+static bool connect_auth(shim_ctx *c, shim_item *it, uint32_t proc)
 {
     shim_item a = *it;
+    wfp_connect_request cr;
     a.proc = proc_of(c, proc);
-    return pass(c, LK_CONNECT_REDIRECT, &a, WFP_HOST_DISCARD_FILTER) &&
-           pass(c, LK_CONNECT, &a, WFP_HOST_DISCARD_FILTER);
+    memset(&cr, 0, sizeof cr);
+    cr.ip_version = it->ver;
+    memcpy(cr.remote_address, it->raddr, 16);
+    cr.remote_port = it->rport;
+    a.layer_data = &cr;
+    if (!pass(c, LK_CONNECT_REDIRECT, &a, WFP_HOST_DISCARD_FILTER))
+        return false;
+    a.layer_data = NULL;
+    if (cr.redirected) {
+        memcpy(it->raddr, cr.remote_address, 16);
+        if (it->ver == FWP_IP_VERSION_V4)
+            memset(it->raddr + 4, 0, 12);
+        if (it->proto == WFP_IPPROTO_TCP || it->proto == WFP_IPPROTO_UDP)
+            it->rport = cr.remote_port;
+        it->conn_redirected = true;
+        memcpy(a.raddr, it->raddr, 16);
+        a.rport = it->rport;
+        a.flags |= FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED;
+    }
+    return pass(c, LK_CONNECT, &a, WFP_HOST_DISCARD_FILTER);
+}
+
+/* After a redirect the flow is keyed by the new (wire) tuple and remembers
+ * the application's: later outbound packets addressed as the application
+ * sees the connection are found through it and rewritten. Inbound packets
+ * are wire packets: replies from the new remote match the flow directly. */
+static host_flow *find_flow_out(shim_ctx *c, shim_item *it, flow_key *k)
+{
+    wfp_host *h = c->h;
+    host_flow *f = wfpi_flow_find(h, k, c->now);
+    if (f || !h->nredirected)
+        return f;
+    for (size_t i = 0; i < h->flows.n; i++) {
+        host_flow *r = h->flows.v[i];
+        if (r->dead || !r->redirected || memcmp(&r->orig, k, sizeof *k) != 0)
+            continue;
+        f = wfpi_flow_find(h, &r->key, c->now); /* NULL if it expired */
+        if (!f)
+            return NULL;
+        memcpy(it->laddr, f->key.laddr, 16);
+        memcpy(it->raddr, f->key.raddr, 16);
+        if (it->proto == WFP_IPPROTO_TCP || it->proto == WFP_IPPROTO_UDP) {
+            it->lport = f->key.lport;
+            it->rport = f->key.rport;
+        }
+        *k = f->key;
+        return f;
+    }
+    return NULL;
 }
 
 /* OUTBOUND_TRANSPORT → OUTBOUND_IPPACKET. */
@@ -382,8 +491,10 @@ static void tcp_update_close(wfp_host *h, host_flow *f, uint8_t flags, bool inbo
             f->fin_in = true;
         else
             f->fin_out = true;
-        if (f->fin_in && f->fin_out)
+        if (f->fin_in && f->fin_out) {
             f->tcp = TCP_CLOSED;
+            wfpi_flow_queue_closure(h, f); /* the connection ended; TIME_WAIT lingers */
+        }
     }
 }
 
@@ -478,7 +589,7 @@ static void tcp_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
     flow_key k;
     host_flow *f;
     key_of(it, p, &k);
-    f = wfpi_flow_find(h, &k, c->now);
+    f = find_flow_out(c, it, &k);
     if (f && f->tcp == TCP_CLOSED && syn) {
         wfpi_flow_remove(h, f);
         f = NULL;
@@ -489,10 +600,11 @@ static void tcp_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
             /* §6.1 steps 4-9 */
             if (!bind_implicit(c, it, proc) || !connect_auth(c, it, proc))
                 return;
-            f = new_flow(c, &k, it, LK_CONNECT, proc);
+            f = new_out_flow(c, it, p, &k, proc);
             if (!f)
                 return;
             f->tcp = TCP_SYN_SENT;
+            f->implicit_bind = true;
             it->flow_id = f->id;
             if (out_tail(c, it, WFP_HOST_DISCARD_FILTER))
                 f->last_ns = c->now;
@@ -509,7 +621,7 @@ static void tcp_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
         }
         if (!connect_auth(c, it, proc))
             return;
-        f = new_flow(c, &k, it, LK_CONNECT, proc);
+        f = new_out_flow(c, it, p, &k, proc);
         if (!f)
             return;
         it->flow_id = f->id;
@@ -605,7 +717,7 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
     host_flow *f;
     shim_item d;
     key_of(it, p, &k);
-    f = wfpi_flow_find(h, &k, c->now);
+    f = find_flow_out(c, it, &k);
     if (f) {
         it->flow_id = f->id;
         c->out->flow_id = f->id;
@@ -627,6 +739,7 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
                 ne.ver = it->ver;
                 ne.port = it->lport;
                 ne.proc = proc;
+                ne.implicit = true;
                 if (!wfpi_host_ep_add(h, &ne)) {
                     c->err = ERROR_NOT_ENOUGH_MEMORY;
                     return;
@@ -636,7 +749,7 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
         /* §6.5 step 3 */
         if (!connect_auth(c, it, proc))
             return;
-        f = new_flow(c, &k, it, LK_CONNECT, proc);
+        f = new_out_flow(c, it, p, &k, proc);
         if (!f)
             return;
         it->flow_id = f->id;
@@ -761,6 +874,23 @@ static bool is_multi_or_broadcast(uint8_t ver, const uint8_t *a)
     return t == WFPI_NLAT_MULTICAST || t == WFPI_NLAT_BROADCAST;
 }
 
+/* §6.8: with forwarding on, a packet for no local address is classified
+ * at IPFORWARD (a block: IPFORWARD_DISCARD) and nowhere else. Sim-defined:
+ * the arrival and the forward interface are the same (the named one, else
+ * the first); fragments are forwarded as they are (IS_FRAGMENT), not
+ * reassembled; PACKET_DIRECTION is inbound. */
+static void forward(shim_ctx *c, const wfp_packet *p, const host_if *forced)
+{
+    shim_item it;
+    item_from_packet(c, &it, p, true, forced ? forced : &c->h->ifs[0], WFP_HOST_ITEM_PACKET);
+    it.forward = true;
+    it.has_ports = false;
+    if (p->is_fragment)
+        it.flags |= FWP_CONDITION_FLAG_IS_FRAGMENT;
+    c->forwarded = true;
+    (void)pass(c, LK_IPFORWARD, &it, WFP_HOST_DISCARD_FILTER);
+}
+
 void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
 {
     wfp_host *h = c->h;
@@ -778,7 +908,10 @@ void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
                 (!src_local && is_multi_or_broadcast(ver, p->dst));
     if (!src_local && !dst_local) {
         c->out->path = WFP_HOST_PATH_FORWARD;
-        set_drop(c, UINT16_MAX, NULL, WFP_HOST_DISCARD_NOT_LOCAL);
+        if (h->forwarding)
+            forward(c, p, forced);
+        else
+            set_drop(c, UINT16_MAX, NULL, WFP_HOST_DISCARD_NOT_LOCAL);
         return;
     }
     if (p->status != WFP_PARSE_OK || (!p->is_fragment && !p->has_l4 &&
@@ -827,6 +960,84 @@ void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
     path_out(c, p, ifc);
 }
 
+/* ---- closure: ENDPOINT_CLOSURE, RESOURCE_RELEASE (§5.2) -------------------- */
+
+static bool port_in_use(const wfp_host *h, uint8_t ver, uint8_t proto, uint16_t lport)
+{
+    for (size_t i = 0; i < h->flows.n; i++) {
+        const host_flow *f = h->flows.v[i];
+        if (!f->dead && f->key.ver == ver && f->key.proto == proto && f->key.lport == lport)
+            return true;
+    }
+    return false;
+}
+
+static void closure_classify(shim_ctx *c, int lk, const shim_item *it)
+{
+    wfp_verdict v;
+    /* notification layers: a block there changes nothing */
+    if (!c->err)
+        (void)wfpi_classify(c, c->h->lid[lk][it->ver], it, &v);
+}
+
+/* One queued flow: a TCP connection that ended classifies ENDPOINT_CLOSURE
+ * (one per AUTH_CONNECT / RECV_ACCEPT), then RESOURCE_RELEASE if its connect
+ * bound the port. A UDP flow's end releases an implicitly bound client port
+ * once no live flow uses it: ENDPOINT_CLOSURE (once per endpoint) then
+ * RESOURCE_RELEASE; the port is unbound (a later send binds it again). */
+static void closure_one(shim_ctx *c, const host_flow *f)
+{
+    wfp_host *h = c->h;
+    shim_item it;
+    bool release;
+    memset(&it, 0, sizeof it);
+    it.item = WFP_HOST_ITEM_CLOSURE;
+    it.ver = f->key.ver;
+    it.proto = f->key.proto;
+    memcpy(it.laddr, f->key.laddr, 16);
+    memcpy(it.raddr, f->key.raddr, 16);
+    it.has_ports = true;
+    it.lport = f->key.lport;
+    it.rport = f->key.rport;
+    it.direction = f->direction;
+    it.flags = f->loopback ? FWP_CONDITION_FLAG_IS_LOOPBACK : 0;
+    it.iface = &h->ifs[f->ifpos];
+    it.proc = proc_of(c, f->proc);
+    it.flow_id = f->id;
+    if (f->key.proto == WFP_IPPROTO_TCP) {
+        release = f->implicit_bind;
+    } else {
+        host_ep *ep = wfpi_host_ep_find(h, f->key.proto, f->key.ver, NULL, f->key.lport, false);
+        if (!ep || !ep->implicit || port_in_use(h, f->key.ver, f->key.proto, f->key.lport))
+            return;
+        it.proc = proc_of(c, ep->proc);
+        memmove(ep, ep + 1, (size_t)(&h->eps[h->neps] - (ep + 1)) * sizeof *ep); /* unbound */
+        h->neps--;
+        release = true;
+    }
+    closure_classify(c, LK_ENDPOINT_CLOSURE, &it);
+    if (release) {
+        /* mirrors the implicit bind's RESOURCE_ASSIGNMENT: wildcard, local address EMPTY */
+        it.laddr_empty = true;
+        it.iface = NULL;
+        it.flags = 0;
+        it.flow_id = 0;
+        closure_classify(c, LK_RESOURCE_RELEASE, &it);
+    }
+}
+
+void wfpi_shim_closures(shim_ctx *c)
+{
+    wfp_host *h = c->h;
+    if (h->closing_oom && !c->err) {
+        h->closing_oom = false;
+        c->err = ERROR_NOT_ENOUGH_MEMORY;
+    }
+    for (size_t i = 0; i < h->nclosing && !c->err; i++)
+        closure_one(c, &h->closing[i]);
+    h->nclosing = 0;
+}
+
 /* ---- sockets at start: bind and listen (§6.1 steps 1-3, §6.5 step 1) --------- */
 
 static bool host_has_family(const wfp_host *h, uint8_t ver)
@@ -842,6 +1053,7 @@ static void bind_socket(shim_ctx *c, const host_sock *s, uint8_t ver, uint16_t p
     wfp_host *h = c->h;
     shim_item it;
     host_ep ep;
+    wfp_bind_request br;
     bool ok;
     memset(&it, 0, sizeof it);
     it.item = WFP_HOST_ITEM_SOCKET;
@@ -857,8 +1069,18 @@ static void bind_socket(shim_ctx *c, const host_sock *s, uint8_t ver, uint16_t p
     } else {
         it.laddr_empty = true;
     }
-    ok = pass(c, LK_BIND_REDIRECT, &it, WFP_HOST_DISCARD_LISTEN_BLOCKED) &&
-         pass(c, LK_RESOURCE_ASSIGNMENT, &it, WFP_HOST_DISCARD_LISTEN_BLOCKED);
+    bind_request_init(&br, &it);
+    it.layer_data = &br;
+    ok = pass(c, LK_BIND_REDIRECT, &it, WFP_HOST_DISCARD_LISTEN_BLOCKED);
+    it.layer_data = NULL;
+    if (ok && br.redirected) {
+        /* §5.5: the socket is bound where the callout says */
+        bind_apply(&br, &it, NULL);
+        if (!it.laddr_empty)
+            it.iface = wfpi_host_if_for(h, ver, it.laddr);
+        port = it.lport;
+    }
+    ok = ok && pass(c, LK_RESOURCE_ASSIGNMENT, &it, WFP_HOST_DISCARD_LISTEN_BLOCKED);
     if (ok && s->proto == WFP_IPPROTO_TCP)
         ok = pass(c, LK_LISTEN, &it, WFP_HOST_DISCARD_LISTEN_BLOCKED);
     if (!ok)
@@ -868,8 +1090,8 @@ static void bind_socket(shim_ctx *c, const host_sock *s, uint8_t ver, uint16_t p
     ep.ver = ver;
     ep.port = port;
     ep.listen = s->proto == WFP_IPPROTO_TCP;
-    ep.has_addr = s->has_addr;
-    memcpy(ep.addr, s->addr, 16);
+    ep.has_addr = !it.laddr_empty;
+    memcpy(ep.addr, it.laddr, 16);
     ep.proc = s->proc;
     if (!wfpi_host_ep_add(h, &ep) && !c->err)
         c->err = ERROR_NOT_ENOUGH_MEMORY;

@@ -101,6 +101,11 @@ typedef struct wfp_host_config {
                                       starts mid-stream) creates the flow as its SYN would,
                                       instead of being dropped as Windows would (RST) */
     bool no_builtin_callouts;      /* do not register the built-in SILENT_DROP callouts */
+    bool forwarding;               /* IP forwarding on: packets for no local address are
+                                      classified at IPFORWARD (spec §6.8); off: ignored */
+    bool closure_events;           /* classify ALE_ENDPOINT_CLOSURE / ALE_RESOURCE_RELEASE when a
+                                      TCP connection ends or a client UDP port is released
+                                      (off: the layer sequences of earlier versions, unchanged) */
 
     const wfp_allocator *allocator;      /* NULL: malloc; also the engine's if engine is NULL */
     const wfp_engine_config *engine;     /* NULL: defaults */
@@ -148,7 +153,8 @@ enum wfp_host_item {
     WFP_HOST_ITEM_FRAGMENT = 1,    /* the fragment indicated as a fragment (IS_FRAGMENT) */
     WFP_HOST_ITEM_REASSEMBLED = 2, /* the datagram reassembled from it (IS_REASSEMBLED) */
     WFP_HOST_ITEM_RESPONSE = 3,    /* a reply the stack generated: RST, ICMP error */
-    WFP_HOST_ITEM_SOCKET = 4       /* bind / listen at wfp_host_start */
+    WFP_HOST_ITEM_SOCKET = 4,      /* bind / listen at wfp_host_start */
+    WFP_HOST_ITEM_CLOSURE = 5      /* ENDPOINT_CLOSURE / RESOURCE_RELEASE of an ended flow or socket */
 };
 
 /* Which path a packet took. Loopback packets take both halves. */
@@ -157,7 +163,7 @@ enum wfp_host_path {
     WFP_HOST_PATH_INBOUND = 1,
     WFP_HOST_PATH_OUTBOUND = 2,
     WFP_HOST_PATH_LOOPBACK = 3,
-    WFP_HOST_PATH_FORWARD = 4 /* not local: ignored (forwarding is off) */
+    WFP_HOST_PATH_FORWARD = 4 /* not local: IPFORWARD with forwarding on, else ignored */
 };
 
 /* One classify call. The sublayer decisions and filter steps of its trace
@@ -193,6 +199,33 @@ typedef struct wfp_packet_outcome {
     const wfp_trace_step *steps;
 } wfp_packet_outcome;
 
+/* ---- redirection (spec §5.5) ---------------------------------------------- */
+
+/* The writable layer data (FWPS_CONNECT_REQUEST0, reduced) a callout gets
+ * as `layer_data` at ALE_CONNECT_REDIRECT_V4/V6. To redirect the
+ * connection, write the new remote and set `redirected`; the host then
+ * classifies AUTH_CONNECT, FLOW_ESTABLISHED and the packet paths of the
+ * connection with the new remote, with FWP_CONDITION_FLAG_IS_CONNECTION_
+ * REDIRECTED in FLAGS at the ALE layers. ICMP: the port is not used. */
+typedef struct wfp_connect_request {
+    uint8_t ip_version;         /* FWP_IP_VERSION_* (read-only) */
+    uint8_t remote_address[16]; /* v4: first 4 bytes, network order */
+    uint16_t remote_port;
+    bool redirected;
+} wfp_connect_request;
+
+/* FWPS_BIND_REQUEST0, reduced: `layer_data` at ALE_BIND_REDIRECT_V4/V6.
+ * local_address_set false is the wildcard (IP_LOCAL_ADDRESS EMPTY). With
+ * `redirected` the socket is bound at the new local address/port:
+ * RESOURCE_ASSIGNMENT, AUTH_LISTEN, the listener or the connection use it. */
+typedef struct wfp_bind_request {
+    uint8_t ip_version;        /* read-only */
+    bool local_address_set;
+    uint8_t local_address[16];
+    uint16_t local_port;
+    bool redirected;
+} wfp_bind_request;
+
 /* ---- running ---------------------------------------------------------- */
 
 /* Binds and listens the configured server sockets (§6.1 steps 1–3, §6.5
@@ -206,7 +239,8 @@ uint32_t wfp_host_start(wfp_host *h, uint64_t now_ns, wfp_packet_outcome *out);
 /* One packet seen at this host at virtual time now_ns (non-decreasing).
  * Direction from the addresses: destination local ⇒ inbound, source local
  * ⇒ outbound, both ⇒ loopback (outbound half then inbound half, IS_LOOPBACK),
- * neither ⇒ WFP_HOST_PATH_FORWARD, not classified. Runs the shim sequence
+ * neither ⇒ WFP_HOST_PATH_FORWARD: IPFORWARD if forwarding is on, else not
+ * classified. Runs the shim sequence
  * of spec §6 and fills *out. Returns ERROR_SUCCESS, or an error code when
  * the engine failed (out then says what ran before). */
 uint32_t wfp_host_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, wfp_packet_outcome *out);
@@ -223,7 +257,8 @@ uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
 void wfp_host_policy_changed(wfp_host *h, uint64_t now_ns);
 
 /* Drops flows idle past their timeout (done lazily anyway; this makes the
- * flow count exact at a given time). */
+ * flow count exact at a given time). With closure_events, the closure
+ * classifications of what ended are made here (observer only). */
 void wfp_host_expire(wfp_host *h, uint64_t now_ns);
 
 /* ---- observer --------------------------------------------------------- */
@@ -263,6 +298,33 @@ size_t wfp_host_flow_count(const wfp_host *h);
 /* Live flows sorted by id. False past the end. */
 bool wfp_host_flow_at(const wfp_host *h, size_t i, wfp_host_flow_info *out);
 
+/* ---- callouts and flow contexts (spec §1.7, C16) ------------------------ */
+
+/* FwpsCalloutRegister on the host's engine, remembering the flowDeleteFn.
+ * Only callouts registered here can hold flow contexts. Codes as
+ * wfp_callout_register. */
+uint32_t wfp_host_callout_register(wfp_host *h, const wfp_callout_registration *reg, uint32_t *callout_id);
+/* FwpsCalloutUnregisterByKey. While a live flow holds a context for the
+ * callout it fails with FWP_E_IN_USE — the simulator's code for Windows'
+ * STATUS_DEVICE_BUSY — and changes nothing; remove the contexts and retry.
+ * Otherwise as wfp_callout_unregister_by_key (FWP_E_CALLOUT_NOT_FOUND…). */
+uint32_t wfp_host_callout_unregister(wfp_host *h, const wfp_guid *key);
+/* FwpsFlowAssociateContext0: flow_id is the FLOW_HANDLE metadata (the
+ * flow id in outcomes); layer_id a catalogue layer id. One context per
+ * (layer, callout): FWP_E_ALREADY_EXISTS (remove first to replace).
+ * FWP_E_NOT_FOUND for no live flow, FWP_E_LAYER_NOT_FOUND,
+ * FWP_E_CALLOUT_NOT_FOUND unless registered with wfp_host_callout_register.
+ * May be called from inside a classifyFn. Classifies of the flow then hand
+ * the context to the callout at that layer, and a CONDITIONAL_ON_FLOW
+ * callout is invoked only for flows holding one. When the flow ends
+ * (RST, TIME_WAIT over, idle expiry, teardown) the callout's flowDeleteFn
+ * is called with (layer, callout, context). Not at wfp_host_destroy. */
+uint32_t wfp_host_flow_associate_context(wfp_host *h, uint64_t flow_id, uint16_t layer_id, uint32_t callout_id,
+                                         uint64_t context);
+/* FwpsFlowRemoveContext0: no flowDeleteFn call. FWP_E_NOT_FOUND if the
+ * flow holds no such context. */
+uint32_t wfp_host_flow_remove_context(wfp_host *h, uint64_t flow_id, uint16_t layer_id, uint32_t callout_id);
+
 /* ---- statistics ------------------------------------------------------- */
 
 typedef struct wfp_host_stats {
@@ -271,7 +333,7 @@ typedef struct wfp_host_stats {
     uint64_t blocked;    /* dropped by a filter or callout (incl. absorbed, reauth) */
     uint64_t absorbed;
     uint64_t dropped_by_stack; /* no listener, port unreachable, no connection, fragments… */
-    uint64_t ignored;    /* not local, or not IP */
+    uint64_t ignored;    /* not local (forwarding off), or not IP */
     uint64_t classify_calls;
     uint64_t flows_created, flows_expired, flows_removed;
     uint64_t reauthorizations, reauth_blocked;

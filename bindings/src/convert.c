@@ -200,6 +200,49 @@ static PyStructSequence_Field scenario_result_fields[] = {
     {"reason", "why it failed (setup error or first failing expectation), or None"},
     {"failures", "every failing expectation's message"},
     {"packets", "per-packet records (PacketRecord)"},
+    {"net_events", "every host's net-event log at the end of the run (ScenarioNetEvent)"},
+    {"notifications", "change notifications delivered to the scenario's subscriptions (Notification)"},
+    {"expectations", "one outcome per item of expect: (ExpectationOutcome), in checking order"},
+    {NULL, NULL}};
+
+static PyStructSequence_Field scenario_net_event_fields[] = {
+    {"host", "the host whose log holds it"},
+    {"sequence", "1, 2, 3... per host engine: recording order"},
+    {"time_ns", "virtual time of the classify"},
+    {"type", "'classify_drop', 'classify_allow', ..."},
+    {"packet", "the packet being classified (0: none)"},
+    {"layer", "the layer's name"},
+    {"layer_id", "the layer's run-time id"},
+    {"filter_id", "the filter that decided (0: none)"},
+    {"filter", "its scenario name (else display name, else '#id'), or None"},
+    {"ip_version", "4, 6 or None"},
+    {"ip_protocol", "IP protocol number or None"},
+    {"local_address", "ipaddress object or None"},
+    {"remote_address", "ipaddress object or None"},
+    {"local_port", "local port (ICMP: type) or None"},
+    {"remote_port", "remote port (ICMP: code) or None"},
+    {"direction", "'in', 'out', 'forward' or None"},
+    {"flags", "FWPM_NET_EVENT_FLAG_*: which fields are set"},
+    {NULL, NULL}};
+
+static PyStructSequence_Field notification_fields[] = {
+    {"session", "the subscribing session's scenario name"},
+    {"host", "its host"},
+    {"change", "'add' or 'delete'"},
+    {"object_type", "'provider', 'sublayer', 'callout' or 'filter'"},
+    {"key", "the object's key (UUID)"},
+    {"id", "filter id, callout id; 0 otherwise"},
+    {"name", "the object's scenario name, or None"},
+    {NULL, NULL}};
+
+static PyStructSequence_Field expectation_fields[] = {
+    {"kind", "'packets', 'classifications', 'net_events', 'notifications', 'stats' or 'flows'"},
+    {"what", "which item: 'packet 3', 'packets 1-4', 'notification 2', 'stats.blocked', ..."},
+    {"file", "the scenario file holding the item, or None"},
+    {"line", "its line (0: unknown)"},
+    {"column", "its column (0: unknown)"},
+    {"passed", "the item held"},
+    {"message", "why it failed (the first mismatch), or None"},
     {NULL, NULL}};
 
 typedef struct {
@@ -227,6 +270,12 @@ static const record_desc record_descs[REC_COUNT] = {
     [REC_PACKET] = {"wfpsim.PacketRecord", "What happened to one packet of a scenario or replay.", packet_fields},
     [REC_SCENARIO_RESULT] = {"wfpsim.ScenarioResult", "The result of a scenario run or a replay.",
                              scenario_result_fields},
+    [REC_SCENARIO_NET_EVENT] = {"wfpsim.ScenarioNetEvent", "A net event of a scenario run, with its host and packet.",
+                                scenario_net_event_fields},
+    [REC_NOTIFICATION] = {"wfpsim.Notification", "A change notification delivered during a scenario run.",
+                          notification_fields},
+    [REC_EXPECTATION] = {"wfpsim.ExpectationOutcome", "The outcome of one item of a scenario's expect:.",
+                         expectation_fields},
 };
 
 int pywfp_records_init(PyObject *module, pywfp_state *st)
@@ -735,6 +784,52 @@ static PyObject *packet(pywfp_state *st, const wfp_packet_record *p)
            pywfp_str_or_none(p->drop_reason), calls);
 }
 
+static PyObject *direction_name(uint32_t d)
+{
+    switch (d) {
+    case FWP_DIRECTION_IN: return PyUnicode_FromString("in");
+    case FWP_DIRECTION_OUT: return PyUnicode_FromString("out");
+    case FWP_DIRECTION_FORWARD: return PyUnicode_FromString("forward");
+    default: Py_RETURN_NONE;
+    }
+}
+
+static PyObject *scenario_net_event(pywfp_state *st, const wfp_net_event_record *e)
+{
+    uint32_t fl = e->flags;
+    PyObject *ver = !(fl & FWPM_NET_EVENT_FLAG_IP_VERSION_SET)
+                        ? Py_NewRef(Py_None)
+                        : PyLong_FromLong(e->ip_version == FWP_IP_VERSION_V4   ? 4
+                                          : e->ip_version == FWP_IP_VERSION_V6 ? 6
+                                                                               : 0);
+    bool has_layer = wfp_catalog_layer_by_id(e->layer_id) != NULL;
+    RECORD(st, REC_SCENARIO_NET_EVENT, pywfp_str_or_none(e->host), u64(e->sequence), u64(e->time_ns),
+           pywfp_str_or_none(wfp_net_event_type_name(e->type)), u64(e->packet),
+           has_layer ? pywfp_layer_name(e->layer_id) : Py_NewRef(Py_None), PyLong_FromUnsignedLong(e->layer_id),
+           u64(e->filter_id), pywfp_str_or_none(e->filter_name), ver,
+           opt_u64(fl & FWPM_NET_EVENT_FLAG_IP_PROTOCOL_SET, e->ip_protocol),
+           address(st, e->ip_version, e->local_addr, fl & FWPM_NET_EVENT_FLAG_LOCAL_ADDR_SET),
+           address(st, e->ip_version, e->remote_addr, fl & FWPM_NET_EVENT_FLAG_REMOTE_ADDR_SET),
+           opt_u64(fl & FWPM_NET_EVENT_FLAG_LOCAL_PORT_SET, e->local_port),
+           opt_u64(fl & FWPM_NET_EVENT_FLAG_REMOTE_PORT_SET, e->remote_port), direction_name(e->direction),
+           PyLong_FromUnsignedLong(fl));
+}
+
+static PyObject *notification(pywfp_state *st, const wfp_notification_record *n)
+{
+    RECORD(st, REC_NOTIFICATION, pywfp_str_or_none(n->session), pywfp_str_or_none(n->host),
+           PyUnicode_FromString(n->change_type == FWPM_CHANGE_ADD ? "add" : "delete"),
+           pywfp_str_or_none(wfp_object_type_name(n->object_type)), pywfp_guid(st, &n->key), u64(n->id),
+           pywfp_str_or_none(n->name));
+}
+
+static PyObject *expectation(pywfp_state *st, const wfp_expectation_record *x)
+{
+    RECORD(st, REC_EXPECTATION, PyUnicode_FromString(wfp_expectation_kind_name(x->kind)), pywfp_str_or_none(x->what),
+           pywfp_str_or_none(x->file), PyLong_FromUnsignedLong(x->line), PyLong_FromUnsignedLong(x->column),
+           boolean(x->passed), pywfp_str_or_none(x->message));
+}
+
 PyObject *pywfp_scenario_result(pywfp_state *st, const char *name, const wfp_scenario_result *r)
 {
     size_t nf = wfp_scenario_result_failure_count(r), np = wfp_scenario_result_packet_count(r);
@@ -749,8 +844,27 @@ PyObject *pywfp_scenario_result(pywfp_state *st, const char *name, const wfp_sce
         if (!x) Py_CLEAR(packets);
         else PyTuple_SET_ITEM(packets, (Py_ssize_t)i, x);
     }
+    size_t ne = wfp_scenario_result_net_event_count(r), nn = wfp_scenario_result_notification_count(r),
+           nx = wfp_scenario_result_expectation_count(r);
+    PyObject *events = PyTuple_New((Py_ssize_t)ne), *notes = PyTuple_New((Py_ssize_t)nn),
+             *expects = PyTuple_New((Py_ssize_t)nx);
+    for (size_t i = 0; events && i < ne; i++) {
+        PyObject *x = scenario_net_event(st, wfp_scenario_result_net_event(r, i));
+        if (!x) Py_CLEAR(events);
+        else PyTuple_SET_ITEM(events, (Py_ssize_t)i, x);
+    }
+    for (size_t i = 0; notes && i < nn; i++) {
+        PyObject *x = notification(st, wfp_scenario_result_notification(r, i));
+        if (!x) Py_CLEAR(notes);
+        else PyTuple_SET_ITEM(notes, (Py_ssize_t)i, x);
+    }
+    for (size_t i = 0; expects && i < nx; i++) {
+        PyObject *x = expectation(st, wfp_scenario_result_expectation(r, i));
+        if (!x) Py_CLEAR(expects);
+        else PyTuple_SET_ITEM(expects, (Py_ssize_t)i, x);
+    }
     RECORD(st, REC_SCENARIO_RESULT, pywfp_str_or_none(name), boolean(wfp_scenario_result_passed(r)),
-           pywfp_str_or_none(wfp_scenario_result_reason(r)), failures, packets);
+           pywfp_str_or_none(wfp_scenario_result_reason(r)), failures, packets, events, notes, expects);
 }
 
 /* ---- YAML trees ------------------------------------------------------------ */

@@ -7,6 +7,8 @@
  * tests check that every code of result.def has one. */
 #include "pywfp.h"
 
+#include "graph.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -725,7 +727,12 @@ static int module_clear(PyObject *m)
 
 static void module_free(void *m)
 {
+    pywfp_state *st = pywfp_state_of((PyObject *)m);
     module_clear((PyObject *)m);
+    if (st) {
+        wfp_graph_renderer_destroy(st->renderer);
+        st->renderer = NULL;
+    }
 }
 
 static struct PyModuleDef module_def = {

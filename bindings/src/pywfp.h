@@ -67,6 +67,9 @@ enum pywfp_record {
     REC_LAYER_STATS,
     REC_PACKET,
     REC_SCENARIO_RESULT,
+    REC_SCENARIO_NET_EVENT,
+    REC_NOTIFICATION,
+    REC_EXPECTATION,
     REC_COUNT
 };
 
@@ -76,6 +79,7 @@ typedef struct pywfp_state {
     PyTypeObject *classify_out_type;
     PyTypeObject *scenario_type;
     PyTypeObject *records[REC_COUNT];
+    struct wfp_graph_renderer *renderer; /* Graphviz context, made on first use (one per process is safest) */
     PyObject *families[FAM_COUNT];
     PyObject *callout_error;  /* CalloutError(RuntimeError): a Python callout raised */
     PyObject *policy_error;   /* PolicyError(ValueError): a body the loader refused */

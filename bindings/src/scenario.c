@@ -3,6 +3,11 @@
  * scenario is immutable while it runs and the runner calls no Python code. */
 #include "pywfp.h"
 
+#include "graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
 typedef struct {
     PyObject_HEAD
     PyObject *module;
@@ -91,6 +96,95 @@ static PyObject *scenario_run(ScenarioObject *self, PyObject *args, PyObject *kw
     return res;
 }
 
+/* The DOT text is made without the GIL (it runs the scenario and calls no
+ * Python code); Graphviz lays it out with the GIL held, through the
+ * module's one renderer, so renders never run concurrently. */
+static PyObject *scenario_graph(ScenarioObject *self, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"layer", "packet", "journey", "host", "collapse", "filter", "format", "title", NULL};
+    const char *layer = NULL, *host = NULL, *collapse = NULL, *filter = NULL, *format = "svg", *title = NULL;
+    PyObject *packet = Py_None, *journey = Py_None;
+    pywfp_state *st = pywfp_state_of(self->module);
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "|zOOzzzsz:graph", kwlist, &layer, &packet, &journey, &host, &collapse,
+                                     &filter, &format, &title))
+        return NULL;
+    wfp_graph_request req;
+    memset(&req, 0, sizeof req);
+    req.path = wfp_scenario_path(self->sc);
+    req.layer = layer;
+    req.host = host;
+    req.options.filter_text = filter;
+    req.options.title = title;
+    PyObject *nums[2] = {packet, journey};
+    uint64_t *dest[2] = {&req.packet, &req.journey};
+    for (int i = 0; i < 2; i++) {
+        if (nums[i] == Py_None) continue;
+        unsigned long long v = PyLong_AsUnsignedLongLong(nums[i]);
+        if (v == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
+        if (v == 0) {
+            PyErr_SetString(PyExc_ValueError, "packet numbers start at 1");
+            return NULL;
+        }
+        *dest[i] = v;
+    }
+    if (!collapse || !strcmp(collapse, "none")) req.options.collapse = WFP_GRAPH_COLLAPSE_NONE;
+    else if (!strcmp(collapse, "provider")) req.options.collapse = WFP_GRAPH_COLLAPSE_PROVIDER;
+    else if (!strcmp(collapse, "sublayer")) req.options.collapse = WFP_GRAPH_COLLAPSE_SUBLAYER;
+    else {
+        PyErr_Format(PyExc_ValueError, "collapse must be None, 'provider' or 'sublayer', not '%s'", collapse);
+        return NULL;
+    }
+    if (!req.journey && !req.packet && !req.layer) {
+        PyErr_SetString(PyExc_TypeError, "graph() needs layer= (layer view), packet= (packet view) or journey=");
+        return NULL;
+    }
+    bool text = !strcmp(format, "svg") || !strcmp(format, "dot");
+    if (!text && strcmp(format, "png") && strcmp(format, "pdf")) {
+        PyErr_Format(PyExc_ValueError, "format must be 'svg', 'dot', 'png' or 'pdf', not '%s'", format);
+        return NULL;
+    }
+    char err[1024] = "";
+    char *dot = NULL, *out = NULL;
+    size_t dlen = 0, len = 0;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = wfp_graph_dot(&req, &dot, &dlen, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    if (rc == 0 && !strcmp(format, "dot")) {
+        out = dot;
+        len = dlen;
+        dot = NULL;
+    } else if (rc == 0) {
+        if (!st->renderer) st->renderer = wfp_graph_renderer_create();
+        if (!st->renderer) {
+            rc = 1;
+            snprintf(err, sizeof err, "Graphviz cannot start");
+        } else {
+            rc = wfp_graph_render_dot(st->renderer, dot, format, &out, &len, err, sizeof err);
+        }
+    }
+    free(dot);
+    if (rc == 2) {
+        PyObject *msg = PyUnicode_DecodeUTF8(err, (Py_ssize_t)strlen(err), "replace");
+        if (msg) {
+            PyErr_SetObject(st->scenario_error, msg);
+            Py_DECREF(msg);
+        }
+        free(out);
+        return NULL;
+    }
+    if (rc != 0 || !out) {
+        free(out);
+        if (!err[0]) return PyErr_NoMemory();
+        PyErr_Format(PyExc_RuntimeError, "graph: %s", err);
+        return NULL;
+    }
+    PyObject *res = text ? PyUnicode_DecodeUTF8(out, (Py_ssize_t)len, "replace")
+                         : PyBytes_FromStringAndSize(out, (Py_ssize_t)len);
+    free(out);
+    return res;
+}
+
 static PyObject *scenario_repr(ScenarioObject *self)
 {
     return PyUnicode_FromFormat("<ScenarioFile %s (%s)>", wfp_scenario_name(self->sc) ? wfp_scenario_name(self->sc) : "?",
@@ -103,6 +197,12 @@ static PyMethodDef scenario_methods[] = {
      "(what `wfpsim check` does); raises ScenarioError with FILE:LINE:COL messages."},
     {"run", (PyCFunction)(void (*)(void))scenario_run, METH_VARARGS | METH_KEYWORDS,
      "run(trace=False) -> ScenarioResult: simulate on fresh hosts and check `expect:` (GIL released)."},
+    {"graph", (PyCFunction)(void (*)(void))scenario_graph, METH_VARARGS | METH_KEYWORDS,
+     "graph(layer=None, packet=None, journey=None, host=None, collapse=None, filter=None, format='svg', title=None)\n"
+     "-> str (svg, dot) or bytes (png, pdf): a picture of arbitration, as `wfpsim graph` draws it\n"
+     "(docs/graphs.md). layer alone: the layer view; packet=N: that classification laid over the layer\n"
+     "(default: the layer that decided the packet's fate);\n"
+     "journey=N: packet N's path through the layers. Unusable input raises ScenarioError."},
     {NULL, NULL, 0, NULL}};
 
 static PyGetSetDef scenario_getset[] = {{"name", (getter)scenario_name, NULL, "The scenario's name.", NULL},

@@ -74,7 +74,9 @@ static const wfp_host_process_config PROCS[] = {
     {"client", "C:\\Program Files\\App\\app.exe", "S-1-5-21-1-2-3-1001", 4242, 3, CLIENT_SOCKS},
 };
 
-static hf *hf_new(const char *name, const char *const *addrs, size_t naddrs)
+typedef void (*cfg_tweak)(wfp_host_config *cfg);
+
+static hf *hf_new_ex(const char *name, const char *const *addrs, size_t naddrs, cfg_tweak tweak)
 {
     hf *x = calloc(1, sizeof *x);
     wfp_host_config cfg;
@@ -86,6 +88,8 @@ static hf *hf_new(const char *name, const char *const *addrs, size_t naddrs)
     cfg.num_addresses = naddrs;
     cfg.processes = PROCS;
     cfg.num_processes = 2;
+    if (tweak)
+        tweak(&cfg);
     x->h = wfp_host_create(&cfg, err, sizeof err);
     if (!x->h)
         fail_msg("host: %s", err);
@@ -96,6 +100,11 @@ static hf *hf_new(const char *name, const char *const *addrs, size_t naddrs)
     assert_int_equal(wfp_session_open(x->f.e, &d, &x->f.s), 0);
     wfp_host_set_observer(x->h, observer, x);
     return x;
+}
+
+static hf *hf_new(const char *name, const char *const *addrs, size_t naddrs)
+{
+    return hf_new_ex(name, addrs, naddrs, NULL);
 }
 
 static void hf_free(hf *x)
@@ -1149,6 +1158,464 @@ static void test_flow_table_stress(void **state)
     assert_int_equal(wfp_host_flow_count(x->h), 0);
 }
 
+/* ---- closure: ENDPOINT_CLOSURE, RESOURCE_RELEASE ------------------------------ */
+
+static void tweak_closure(wfp_host_config *cfg)
+{
+    cfg->closure_events = true;
+}
+
+static void closure_tcp_case(bool v6)
+{
+    hf *x = hf_new_ex("A", ADDRS, 2, tweak_closure);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *peer = v6 ? "2001:db8::5" : "10.0.0.5";
+    const wfp_packet_outcome *o;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    (void)run(x, 1, mk(x, "tcp", me, 50000, peer, 80, "S", 0));
+    (void)run(x, 2, mk(x, "tcp", peer, 80, me, 50000, "SA", 0));
+    (void)run(x, 3, mk(x, "tcp", me, 50000, peer, 80, "A", 0));
+    o = run(x, 4, mk(x, "tcp", me, 50000, peer, 80, "FA", 0));
+    expect_layers(o, v6, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    /* EVIDENCE: PATH-ENDPOINT-CLOSURE — spec §5.2 (connected TCP flow closed: one ENDPOINT_CLOSURE
+     * per AUTH_CONNECT indication) */
+    /* EVIDENCE: PATH-RESOURCE-RELEASE — spec §5.2 (one RESOURCE_RELEASE per RESOURCE_ASSIGNMENT; the
+     * connect's implicit bind) */
+    o = run(x, 5, mk(x, "tcp", peer, 80, me, 50000, "FA", 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_ENDPOINT_CLOSURE,ALE_RESOURCE_RELEASE");
+    assert_true(o->permitted);
+    assert_int_equal(o->layer_id, fx_layer(v6 ? "INBOUND_TRANSPORT_V6" : "INBOUND_TRANSPORT_V4")->id);
+    assert_int_equal(o->calls[2].item, WFP_HOST_ITEM_CLOSURE);
+    assert_int_equal(o->calls[3].item, WFP_HOST_ITEM_CLOSURE);
+    {
+        const obs_call *ec = obs_at(x, v6 ? "ALE_ENDPOINT_CLOSURE_V6" : "ALE_ENDPOINT_CLOSURE_V4");
+        const obs_call *rr = obs_at(x, v6 ? "ALE_RESOURCE_RELEASE_V6" : "ALE_RESOURCE_RELEASE_V4");
+        assert_int_equal(obs_val(ec, "IP_LOCAL_PORT")->v.u16, 50000);
+        assert_int_equal(obs_val(ec, "IP_REMOTE_PORT")->v.u16, 80);
+        assert_int_equal(obs_val(ec, "IP_PROTOCOL")->v.u8, WFP_IPPROTO_TCP);
+        assert_int_equal(ec->pid, 4242);
+        assert_true(ec->present & WFP_METADATA_FLOW_HANDLE);
+        assert_int_equal(obs_val(rr, "IP_LOCAL_ADDRESS")->type, FWP_EMPTY); /* as assigned (wildcard) */
+        assert_int_equal(obs_val(rr, "IP_LOCAL_PORT")->v.u16, 50000);
+        assert_int_equal(rr->pid, 4242);
+    }
+    /* once per flow: the last ACK and the TIME_WAIT expiry add nothing */
+    o = run(x, 6, mk(x, "tcp", me, 50000, peer, 80, "A", 0));
+    expect_layers(o, v6, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    x->nobs = 0;
+    wfp_host_expire(x->h, 200 * SEC);
+    assert_int_equal(x->nobs, 0);
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+    hf_free(x);
+}
+
+static void test_closure_tcp_v4(void **state)
+{
+    (void)state;
+    closure_tcp_case(false);
+}
+
+static void test_closure_tcp_v6(void **state)
+{
+    (void)state;
+    closure_tcp_case(true);
+}
+
+/* A RST ends an accepted connection: ENDPOINT_CLOSURE, no release (accept binds nothing). */
+static void test_closure_tcp_rst(void **state)
+{
+    hf *x = hf_new_ex("B", ADDRS, 2, tweak_closure);
+    const wfp_packet_outcome *o;
+    (void)state;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    (void)run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0));
+    (void)run(x, 2, mk(x, "tcp", "10.0.0.2", 80, "10.0.0.5", 40000, "SA", 0));
+    (void)run(x, 3, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "A", 0));
+    /* EVIDENCE: PATH-ENDPOINT-CLOSURE — spec §5.2 (one per RECV_ACCEPT indication) */
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "R", 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_ENDPOINT_CLOSURE");
+    assert_int_equal(obs_at(x, "ALE_ENDPOINT_CLOSURE_V4")->pid, 500);
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+    hf_free(x);
+}
+
+/* A client UDP port is released when its last flow expires; the next send binds again. */
+static void test_closure_udp_release(void **state)
+{
+    hf *x = hf_new_ex("A", ADDRS, 2, tweak_closure);
+    const wfp_packet_outcome *o;
+    (void)state;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    o = run(x, 1 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    (void)run(x, 30 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.6", 53, NULL, 0));
+    /* the first peer's flow expires; the port still has a flow: nothing */
+    x->nobs = 0;
+    wfp_host_expire(x->h, 61 * SEC);
+    assert_int_equal(x->nobs, 0);
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    /* EVIDENCE: PATH-RESOURCE-RELEASE — spec §5.2 (non-TCP socket closed: ENDPOINT_CLOSURE once per
+     * endpoint, then the release of its assignment) */
+    x->nobs = 0;
+    wfp_host_expire(x->h, 90 * SEC);
+    assert_int_equal(x->nobs, 2);
+    assert_int_equal(x->obs[0].layer, fx_layer("ALE_ENDPOINT_CLOSURE_V4")->id);
+    assert_int_equal(x->obs[1].layer, fx_layer("ALE_RESOURCE_RELEASE_V4")->id);
+    assert_int_equal(x->obs[0].item, WFP_HOST_ITEM_CLOSURE);
+    assert_int_equal(obs_val(&x->obs[1], "IP_LOCAL_PORT")->v.u16, 50000);
+    assert_int_equal(x->obs[1].pid, 4242);
+    /* unbound: the next send binds again; lazily expired flows close before the packet */
+    o = run(x, 100 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    o = run(x, 200 * SEC, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    expect_layers(o, false, "ALE_ENDPOINT_CLOSURE,ALE_RESOURCE_RELEASE,ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,"
+                            "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->permitted);
+    assert_int_equal(o->layer_id, fx_layer("OUTBOUND_IPPACKET_V4")->id);
+    hf_free(x);
+}
+
+/* ---- flow contexts (C16) ------------------------------------------------------ */
+
+typedef struct ctx_callout {
+    wfp_host *h;
+    uint32_t action;         /* written when invoked; 0: leave it */
+    int calls;
+    uint64_t seen_ctx;
+    /* associate a context for (assoc_layer, assoc_callout) on the classify's flow */
+    bool associate;
+    uint16_t assoc_layer;
+    uint32_t assoc_callout;
+    int deletes;
+    uint16_t del_layer;
+    uint32_t del_callout;
+    uint64_t del_ctx;
+} ctx_callout;
+
+static void ctx_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
+                         void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
+                         wfp_classify_out *out)
+{
+    ctx_callout *c = ctx;
+    (void)in;
+    (void)layer_data;
+    (void)filter;
+    c->calls++;
+    c->seen_ctx = flow_context;
+    if (c->associate) {
+        assert_true(meta->present & WFP_METADATA_FLOW_HANDLE);
+        assert_int_equal(wfp_host_flow_associate_context(c->h, meta->flow_handle, c->assoc_layer,
+                                                         c->assoc_callout, 0xC0FFEE),
+                         0);
+    }
+    if (c->action)
+        out->action_type = c->action;
+}
+
+static void ctx_flow_delete(void *ctx, uint16_t layer_id, uint32_t callout_id, uint64_t flow_context)
+{
+    ctx_callout *c = ctx;
+    c->deletes++;
+    c->del_layer = layer_id;
+    c->del_callout = callout_id;
+    c->del_ctx = flow_context;
+}
+
+static uint32_t ctx_register(hf *x, const wfp_guid *key, uint32_t flags, ctx_callout *c)
+{
+    wfp_callout_registration r;
+    uint32_t id = 0;
+    memset(&r, 0, sizeof r);
+    r.callout_key = *key;
+    r.flags = flags;
+    r.classify = ctx_classify;
+    r.flow_delete = ctx_flow_delete;
+    r.ctx = c;
+    c->h = x->h;
+    assert_int_equal(wfp_host_callout_register(x->h, &r, &id), 0);
+    return id;
+}
+
+/* an accepted connection on port 80; returns its flow id */
+static uint64_t accept_conn(hf *x, uint16_t sport)
+{
+    const wfp_packet_outcome *o = run(x, 1, mk(x, "tcp", "10.0.0.5", sport, "10.0.0.2", 80, "S", 0));
+    uint64_t flow = o->flow_id;
+    assert_true(flow != 0);
+    (void)run(x, 2, mk(x, "tcp", "10.0.0.2", 80, "10.0.0.5", sport, "SA", 0));
+    (void)run(x, 3, mk(x, "tcp", "10.0.0.5", sport, "10.0.0.2", 80, "A", 0));
+    return flow;
+}
+
+static void test_flow_context_conditional(void **state)
+{
+    hf *x = *state;
+    ctx_callout cc;
+    const wfp_packet_outcome *o;
+    wfp_guid key = fx_callout(&x->f, "ctx", "STREAM_V4");
+    uint16_t stream = fx_layer("STREAM_V4")->id;
+    uint32_t id;
+    uint64_t flow;
+    memset(&cc, 0, sizeof cc);
+    cc.action = FWP_ACTION_BLOCK;
+    id = ctx_register(x, &key, FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW, &cc);
+    (void)fx_callout_filter(&x->f, "ctx-filter", "STREAM_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING, &key, 0);
+    flow = accept_conn(x, 40000);
+    /* EVIDENCE: ALE-FLOW-CONTEXT — spec §1.7 (CONDITIONAL_ON_FLOW: classifyFn only for flows the callout
+     * associated a context with) */
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    assert_true(o->permitted);
+    assert_int_equal(cc.calls, 0);
+    assert_int_equal(wfp_host_flow_associate_context(x->h, flow, stream, id, 77), 0);
+    assert_int_equal(wfp_host_flow_associate_context(x->h, flow, stream, id, 78), FWP_E_ALREADY_EXISTS);
+    assert_int_equal(wfp_host_flow_associate_context(x->h, flow + 100, stream, id, 78), FWP_E_NOT_FOUND);
+    assert_int_equal(wfp_host_flow_associate_context(x->h, flow, stream, id + 100, 78), FWP_E_CALLOUT_NOT_FOUND);
+    o = run(x, 5, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    assert_false(o->permitted);
+    assert_int_equal(o->layer_id, stream);
+    assert_int_equal(cc.calls, 1);
+    assert_int_equal(cc.seen_ctx, 77);
+    /* EVIDENCE: C16 — DDI FwpsCalloutUnregisterById0: STATUS_DEVICE_BUSY (FWP_E_IN_USE here) while a flow
+     * holds a context; after FwpsFlowRemoveContext0 the retry succeeds; its TERMINATING filters then block */
+    assert_int_equal(wfp_host_callout_unregister(x->h, &key), FWP_E_IN_USE);
+    assert_true(wfp_callout_is_registered(x->f.e, &key));
+    assert_int_equal(wfp_host_flow_remove_context(x->h, flow, stream, id), 0);
+    assert_int_equal(wfp_host_flow_remove_context(x->h, flow, stream, id), FWP_E_NOT_FOUND);
+    o = run(x, 6, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    assert_true(o->permitted);
+    assert_int_equal(cc.calls, 1);
+    assert_int_equal(wfp_host_callout_unregister(x->h, &key), 0);
+    assert_false(wfp_callout_is_registered(x->f.e, &key));
+    o = run(x, 7, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "PA", 10));
+    assert_false(o->permitted);
+    assert_int_equal(o->reason, WFP_REASON_UNREGISTERED_CALLOUT_BLOCK);
+    assert_int_equal(cc.deletes, 0); /* removed by the driver: no flowDeleteFn */
+    assert_int_equal(wfp_host_callout_unregister(x->h, &key), FWP_E_CALLOUT_NOT_FOUND);
+}
+
+/* A callout at FLOW_ESTABLISHED associates a STREAM context from its classifyFn; the flow's end
+ * calls the STREAM callout's flowDeleteFn. */
+static void test_flow_context_delete(void **state)
+{
+    hf *x = *state;
+    ctx_callout est, strm;
+    const wfp_packet_outcome *o;
+    wfp_guid kest = fx_callout(&x->f, "est", "ALE_FLOW_ESTABLISHED_V4");
+    wfp_guid kstrm = fx_callout(&x->f, "strm", "STREAM_V4");
+    uint16_t stream = fx_layer("STREAM_V4")->id;
+    uint32_t sid;
+    memset(&est, 0, sizeof est);
+    memset(&strm, 0, sizeof strm);
+    (void)ctx_register(x, &kest, 0, &est);
+    sid = ctx_register(x, &kstrm, FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW, &strm);
+    est.associate = true;
+    est.assoc_layer = stream;
+    est.assoc_callout = sid;
+    (void)fx_callout_filter(&x->f, "est-f", "ALE_FLOW_ESTABLISHED_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_INSPECTION,
+                            &kest, 0);
+    (void)fx_callout_filter(&x->f, "strm-f", "STREAM_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_INSPECTION, &kstrm, 0);
+    (void)accept_conn(x, 40001);
+    assert_int_equal(est.calls, 1);
+    /* EVIDENCE: ALE-FLOW-CONTEXT — spec §1.7 (context associated from a classifyFn via the FLOW_HANDLE
+     * metadata; handed to the callout as flowContext) */
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 40001, "10.0.0.2", 80, "PA", 10));
+    assert_true(o->permitted);
+    assert_int_equal(strm.calls, 1);
+    assert_int_equal(strm.seen_ctx, 0xC0FFEE);
+    assert_int_equal(wfp_host_callout_unregister(x->h, &kstrm), FWP_E_IN_USE);
+    /* EVIDENCE: ALE-FLOW-CONTEXT — spec §1.7 (flowDeleteFn when the flow ends; the engine removes the
+     * association itself) */
+    o = run(x, 5, mk(x, "tcp", "10.0.0.5", 40001, "10.0.0.2", 80, "R", 0));
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+    assert_int_equal(strm.deletes, 1);
+    assert_int_equal(strm.del_layer, stream);
+    assert_int_equal(strm.del_callout, sid);
+    assert_int_equal(strm.del_ctx, 0xC0FFEE);
+    assert_int_equal(est.deletes, 0);
+    assert_int_equal(wfp_host_callout_unregister(x->h, &kstrm), 0);
+}
+
+/* ---- redirection (§5.5) -------------------------------------------------------- */
+
+typedef struct redir_callout {
+    int calls;
+    bool bind;           /* a bind request, else a connect request */
+    uint8_t addr[16];    /* new remote (connect) or local (bind; all zero: keep) */
+    uint16_t port;
+} redir_callout;
+
+static void redir_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
+                           void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
+                           wfp_classify_out *out)
+{
+    redir_callout *r = ctx;
+    (void)in;
+    (void)meta;
+    (void)filter;
+    (void)flow_context;
+    r->calls++;
+    assert_non_null(layer_data);
+    if (r->bind) {
+        wfp_bind_request *br = layer_data;
+        br->local_port = r->port;
+        br->redirected = true;
+    } else {
+        wfp_connect_request *cr = layer_data;
+        memcpy(cr->remote_address, r->addr, 16);
+        cr->remote_port = r->port;
+        cr->redirected = true;
+    }
+    out->action_type = FWP_ACTION_PERMIT;
+}
+
+static void redir_setup(hf *x, const char *layer, redir_callout *r)
+{
+    wfp_guid key = fx_callout(&x->f, "redir", layer);
+    wfp_callout_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.callout_key = key;
+    reg.classify = redir_classify;
+    reg.ctx = r;
+    assert_int_equal(wfp_host_callout_register(x->h, &reg, NULL), 0);
+    (void)fx_callout_filter(&x->f, "redir-f", layer, NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING, &key, 0);
+}
+
+static void test_connect_redirect(void **state)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    redir_callout r;
+    const wfp_packet_outcome *o;
+    wfp_host_flow_info fi;
+    (void)state;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    memset(&r, 0, sizeof r);
+    addr_of("10.0.0.9", r.addr);
+    r.port = 8080;
+    redir_setup(x, "ALE_CONNECT_REDIRECT_V4", &r);
+    /* EVIDENCE: ALE-REDIRECT — spec §5.5 (a CONNECT_REDIRECT callout rewrites the remote of that
+     * connection; IS_CONNECTION_REDIRECTED at later layers) */
+    o = run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "S", 0));
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                            "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->permitted);
+    assert_int_equal(r.calls, 1);
+    {
+        const obs_call *cr = obs_at(x, "ALE_CONNECT_REDIRECT_V4");
+        const obs_call *ac = obs_at(x, "ALE_AUTH_CONNECT_V4");
+        const obs_call *ot = obs_at(x, "OUTBOUND_TRANSPORT_V4");
+        assert_int_equal(obs_val(cr, "IP_REMOTE_PORT")->v.u16, 80);
+        assert_int_equal(obs_val(ac, "IP_REMOTE_ADDRESS")->v.u32, 0x0a000009u);
+        assert_int_equal(obs_val(ac, "IP_REMOTE_PORT")->v.u16, 8080);
+        assert_true(obs_val(ac, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED);
+        assert_int_equal(obs_val(ot, "IP_REMOTE_ADDRESS")->v.u32, 0x0a000009u);
+        assert_int_equal(obs_val(ot, "IP_REMOTE_PORT")->v.u16, 8080);
+    }
+    assert_true(wfp_host_flow_at(x->h, 0, &fi));
+    assert_int_equal(fi.remote_port, 8080);
+    assert_int_equal(fi.remote_addr[3], 9);
+    /* the reply comes from the new remote (wire view) */
+    o = run(x, 2, mk(x, "tcp", "10.0.0.9", 8080, "10.0.0.2", 50000, "SA", 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_FLOW_ESTABLISHED");
+    assert_true(obs_val(obs_at(x, "ALE_FLOW_ESTABLISHED_V4"), "FLAGS")->v.u32 &
+                FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED);
+    /* the application still addresses the original remote: same flow, rewritten */
+    o = run(x, 3, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "A", 0));
+    expect_layers(o, false, "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_int_equal(obs_val(obs_at(x, "OUTBOUND_TRANSPORT_V4"), "IP_REMOTE_PORT")->v.u16, 8080);
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    /* a UDP send is redirected the same way */
+    o = run(x, 4, mk(x, "udp", "10.0.0.2", 50001, "10.0.0.5", 53, NULL, 0));
+    assert_true(o->permitted);
+    assert_int_equal(obs_val(obs_at(x, "DATAGRAM_DATA_V4"), "IP_REMOTE_PORT")->v.u16, 8080);
+    o = run(x, 5, mk(x, "udp", "10.0.0.9", 8080, "10.0.0.2", 50001, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_int_equal(r.calls, 2);
+    hf_free(x);
+}
+
+static void test_bind_redirect(void **state)
+{
+    hf *x = hf_new("B", ADDRS, 1);
+    redir_callout r;
+    const wfp_packet_outcome *o;
+    (void)state;
+    memset(&r, 0, sizeof r);
+    r.bind = true;
+    r.port = 8080;
+    redir_setup(x, "ALE_BIND_REDIRECT_V4", &r);
+    /* EVIDENCE: ALE-REDIRECT — spec §5.2, §5.5 (BIND_REDIRECT may change the local port for the socket's
+     * lifetime) */
+    x->nobs = 0;
+    assert_int_equal(wfp_host_start(x->h, 0, &x->out), 0);
+    assert_int_equal(obs_val(obs_at(x, "ALE_RESOURCE_ASSIGNMENT_V4"), "IP_LOCAL_PORT")->v.u16, 8080);
+    assert_int_equal(obs_val(obs_at(x, "ALE_AUTH_LISTEN_V4"), "IP_LOCAL_PORT")->v.u16, 8080);
+    o = run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 8080, "S", 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT");
+    assert_int_equal(obs_at(x, "ALE_AUTH_RECV_ACCEPT_V4")->pid, 500);
+    o = run(x, 2, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0));
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NO_LISTENER);
+    /* a client's implicit bind: the connection uses the new local port */
+    o = run(x, 3, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "S", 0));
+    assert_true(o->permitted);
+    assert_int_equal(obs_val(obs_at(x, "ALE_AUTH_CONNECT_V4"), "IP_LOCAL_PORT")->v.u16, 8080);
+    assert_false(obs_val(obs_at(x, "ALE_AUTH_CONNECT_V4"), "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED);
+    assert_int_equal(obs_val(obs_at(x, "OUTBOUND_TRANSPORT_V4"), "IP_LOCAL_PORT")->v.u16, 8080);
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 80, "10.0.0.2", 8080, "SA", 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_FLOW_ESTABLISHED");
+    hf_free(x);
+}
+
+/* ---- forwarding (§6.8) ---------------------------------------------------------- */
+
+static void tweak_forwarding(wfp_host_config *cfg)
+{
+    cfg->forwarding = true;
+}
+
+static void test_forwarding(void **state)
+{
+    hf *x = hf_new_ex("R", ADDRS, 2, tweak_forwarding);
+    const wfp_packet_outcome *o;
+    wfp_host_stats st;
+    wfp_condition c = fx_cond_u("IP_DESTINATION_ADDRESS", FWP_MATCH_EQUAL, FWP_UINT32, 0x0a000008u);
+    (void)state;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    /* EVIDENCE: PATH-FORWARD — spec §6.8 (with IP forwarding on, packets for no local address are
+     * classified at IPFORWARD) */
+    o = run(x, 1, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.7", 80, "S", 0));
+    expect_layers(o, false, "IPFORWARD");
+    assert_int_equal(o->path, WFP_HOST_PATH_FORWARD);
+    assert_true(o->permitted);
+    assert_int_equal(o->layer_id, fx_layer("IPFORWARD_V4")->id);
+    assert_int_equal(obs_val(&x->obs[0], "IP_SOURCE_ADDRESS")->v.u32, 0x0a000005u);
+    assert_int_equal(obs_val(&x->obs[0], "IP_DESTINATION_ADDRESS")->v.u32, 0x0a000007u);
+    assert_int_equal(obs_val(&x->obs[0], "DESTINATION_INTERFACE_INDEX")->v.u32, 1);
+    assert_int_equal(wfp_host_flow_count(x->h), 0); /* no ALE for forwarded traffic */
+    o = run(x, 2, mk(x, "udp", "2001:db8::5", 40000, "2001:db8::7", 53, NULL, 0));
+    expect_layers(o, true, "IPFORWARD");
+    assert_true(o->permitted);
+    /* EVIDENCE: PATH-FORWARD — spec §6.8, §5.2 (*_DISCARD: a block at IPFORWARD is re-indicated at
+     * IPFORWARD_DISCARD) */
+    block_filter(x, "no-fwd-to-8", "IPFORWARD_V4", &c, 1);
+    o = run(x, 3, mk(x, "udp", "10.0.0.5", 40000, "10.0.0.8", 53, NULL, 0));
+    expect_layers(o, false, "IPFORWARD,IPFORWARD_DISCARD");
+    assert_false(o->permitted);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_FILTER);
+    assert_int_equal(o->layer_id, fx_layer("IPFORWARD_V4")->id);
+    /* local traffic does not see IPFORWARD */
+    o = run(x, 4, mk(x, "udp", "10.0.0.5", 40000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(o->path, WFP_HOST_PATH_INBOUND);
+    assert_int_equal(wfp_host_layer_calls(x->h, fx_layer("IPFORWARD_V4")->id), 2);
+    wfp_host_get_stats(x->h, &st);
+    assert_int_equal(st.ignored, 0);
+    assert_int_equal(st.blocked, 1);
+    assert_int_equal(st.permitted, 3);
+    hf_free(x);
+}
+
 static void test_determinism(void **state)
 {
     /* the same inputs give the same call lists and flow ids on two hosts */
@@ -1204,6 +1671,15 @@ int main(void)
         cmocka_unit_test(test_listen_blocked),
         cmocka_unit_test_setup_teardown(test_not_local_and_absorb, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flow_table_stress, setup, teardown),
+        cmocka_unit_test(test_closure_tcp_v4),
+        cmocka_unit_test(test_closure_tcp_v6),
+        cmocka_unit_test(test_closure_tcp_rst),
+        cmocka_unit_test(test_closure_udp_release),
+        cmocka_unit_test_setup_teardown(test_flow_context_conditional, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flow_context_delete, setup, teardown),
+        cmocka_unit_test(test_connect_redirect),
+        cmocka_unit_test(test_bind_redirect),
+        cmocka_unit_test(test_forwarding),
         cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -280,8 +280,8 @@ static void test_match_type_table(void **state)
             case FWP_MATCH_GREATER:
             case FWP_MATCH_LESS:
             case FWP_MATCH_GREATER_OR_EQUAL:
-            case FWP_MATCH_LESS_OR_EQUAL:
-            case FWP_MATCH_NOT_EQUAL: allowed = is_sortable; break;
+            case FWP_MATCH_LESS_OR_EQUAL: allowed = is_sortable; break;
+            case FWP_MATCH_NOT_EQUAL: allowed = is_sortable || t == FWP_SID; break;
             case FWP_MATCH_RANGE: allowed = false; break; /* needs FWP_RANGE_TYPE */
             case FWP_MATCH_FLAGS_ALL_SET:
             case FWP_MATCH_FLAGS_ANY_SET:
@@ -592,6 +592,15 @@ static void test_equal_and_not_equal(void **state)
     a = vblob(FWP_SID, sid_sy, sizeof sid_sy);
     assert_true(match(FWP_MATCH_EQUAL, a, a));
     assert_int_equal(validate(FWP_SID, FWP_MATCH_EQUAL, a), ERROR_SUCCESS);
+    /* NOT_EQUAL on FWP_SID, as Windows Defender Firewall's AppContainer
+     * rules use it (ALE_PACKAGE_ID != S-1-0-0; shared wfpstate dumps). */
+    {
+        static const uint8_t null_sid[12] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}; /* S-1-0-0 */
+        b = vblob(FWP_SID, null_sid, sizeof null_sid);
+        assert_int_equal(validate(FWP_SID, FWP_MATCH_NOT_EQUAL, b), ERROR_SUCCESS);
+        assert_true(match(FWP_MATCH_NOT_EQUAL, a, b));
+        assert_false(match(FWP_MATCH_NOT_EQUAL, b, b));
+    }
     /* EVIDENCE: COND-SID-VALID — spec §2.2 (FWP_SID operand must be a SID) */
     a = vblob(FWP_SID, sid_sy, 8);
     assert_int_equal(validate(FWP_SID, FWP_MATCH_EQUAL, a), ERROR_INVALID_SID);

@@ -67,6 +67,9 @@ from ._wfpsim import (  # noqa: F401  (re-exports)
     ScenarioError,
     ScenarioFile,
     ScenarioResult,
+    ScenarioNetEvent,
+    Notification,
+    ExpectationOutcome,
     SessionError,
     Sublayer,
     SublayerDecision,
@@ -103,6 +106,7 @@ __all__ = [
     "Engine", "Session", "Subscription", "Condition", "Typed", "Quoted", "Scenario", "replay",
     "Verdict", "SublayerDecision", "FilterStep", "Change", "NetEvent", "Provider", "Sublayer", "Callout",
     "Filter", "Layer", "Field", "EngineStats", "LayerStats", "PacketRecord", "ScenarioResult", "ClassifyOut",
+    "ScenarioNetEvent", "Notification", "ExpectationOutcome",
     "WfpError", "NotFoundError", "AlreadyExistsError", "InUseError", "AccessDeniedError", "SessionError",
     "TransactionError", "LockTimeoutError", "TypeMismatchError", "InvalidParameterError", "LimitError",
     "NotAvailableError", "OutOfMemoryError", "CalloutError", "PolicyError", "ScenarioError",
@@ -739,8 +743,37 @@ class Scenario:
         """Run on fresh hosts and check the expectations. The GIL is released
         while the simulation runs. Returns a ScenarioResult: ``.passed``,
         ``.reason``, ``.failures``, ``.packets`` (PacketRecord with the
-        verdict, deciding layer/filter/reason and every classify call)."""
+        verdict, deciding layer/filter/reason and every classify call),
+        ``.net_events`` (ScenarioNetEvent: every host's log with the packet
+        and filter name), ``.notifications`` (Notification, in delivery
+        order) and ``.expectations`` (ExpectationOutcome: one per item of
+        ``expect:``, passed or failed with its message)."""
         return self._compiled().run(trace=trace)
+
+    def graph(self, layer: Optional[str] = None, packet: Optional[int] = None, journey: Optional[int] = None,
+              host: Optional[str] = None, collapse: Optional[str] = None, filter: Optional[str] = None,
+              format: str = "svg", title: Optional[str] = None) -> Union[str, bytes]:
+        """A picture of arbitration, as ``wfpsim graph`` draws it (docs/graphs.md).
+
+        ``layer`` alone gives the layer view (the policy as it stands at the
+        end of the run); with ``packet=N`` packet N's classification is laid
+        over it (without ``layer``: over the layer that decided its fate);
+        ``journey=N`` gives packet N's path through the layers. ``collapse``
+        is None, "provider" or "sublayer"; ``filter`` keeps only filters whose
+        name or provider contains it. Returns str for "svg" and "dot", bytes
+        for "png" and "pdf". Unusable input raises ScenarioError."""
+        kw = dict(layer=layer, packet=packet, journey=journey, host=host, collapse=collapse, filter=filter,
+                  format=format, title=title)
+        if self._file is not None and (self._data is None or self._data == self._pristine):
+            return self._file.graph(**kw)
+        tmp = tempfile.mkdtemp(prefix="wfpsim-")
+        try:
+            path = os.path.join(tmp, "scenario.yaml")
+            with open(path, "w", encoding="utf-8", newline="\n") as f:
+                f.write(self.to_yaml(relative_to=None))
+            return ScenarioFile(path).graph(**kw)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def __repr__(self) -> str:
         return "<wfpsim.Scenario %r%s>" % (self.name, " from %s" % self.path if self.path else "")

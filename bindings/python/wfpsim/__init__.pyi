@@ -247,12 +247,52 @@ class PacketRecord(Tuple[Any, ...]):
     drop_reason: Optional[str]
     calls: Tuple[Verdict, ...]
 
+class ScenarioNetEvent(Tuple[Any, ...]):
+    host: Optional[str]
+    sequence: int
+    time_ns: int
+    type: Optional[str]
+    packet: int
+    layer: Optional[str]
+    layer_id: int
+    filter_id: int
+    filter: Optional[str]
+    ip_version: Optional[int]
+    ip_protocol: Optional[int]
+    local_address: Optional[Address]
+    remote_address: Optional[Address]
+    local_port: Optional[int]
+    remote_port: Optional[int]
+    direction: Optional[str]
+    flags: int
+
+class Notification(Tuple[Any, ...]):
+    session: Optional[str]
+    host: Optional[str]
+    change: str
+    object_type: Optional[str]
+    key: uuid.UUID
+    id: int
+    name: Optional[str]
+
+class ExpectationOutcome(Tuple[Any, ...]):
+    kind: str
+    what: Optional[str]
+    file: Optional[str]
+    line: int
+    column: int
+    passed: bool
+    message: Optional[str]
+
 class ScenarioResult(Tuple[Any, ...]):
     name: Optional[str]
     passed: bool
     reason: Optional[str]
     failures: Tuple[str, ...]
     packets: Tuple[PacketRecord, ...]
+    net_events: Tuple[ScenarioNetEvent, ...]
+    notifications: Tuple[Notification, ...]
+    expectations: Tuple[ExpectationOutcome, ...]
 
 # ---- values -----------------------------------------------------------------------
 
@@ -435,6 +475,9 @@ class ScenarioFile:
     def path(self) -> Optional[str]: ...
     def check(self) -> bool: ...
     def run(self, trace: bool = ...) -> ScenarioResult: ...
+    def graph(self, layer: Optional[str] = ..., packet: Optional[int] = ..., journey: Optional[int] = ...,
+              host: Optional[str] = ..., collapse: Optional[str] = ..., filter: Optional[str] = ...,
+              format: str = ..., title: Optional[str] = ...) -> Union[str, bytes]: ...
 
 class Scenario:
     path: Optional[str]
@@ -454,6 +497,9 @@ class Scenario:
     def save(self, path: PathLike) -> str: ...
     def check(self) -> bool: ...
     def run(self, *, trace: bool = ...) -> ScenarioResult: ...
+    def graph(self, layer: Optional[str] = ..., packet: Optional[int] = ..., journey: Optional[int] = ...,
+              host: Optional[str] = ..., collapse: Optional[str] = ..., filter: Optional[str] = ...,
+              format: str = ..., title: Optional[str] = ...) -> Union[str, bytes]: ...
 
 def replay(capture: Union[PathLike, Sequence[PathLike]], *, scenario: Union[Scenario, PathLike, None] = ...,
            policy: Union[Mapping[str, Any], PathLike, None] = ..., local: Optional[Iterable[Any]] = ...,
