@@ -228,6 +228,26 @@ static void json_result(wfp_json *j, const char *path, const char *name, const w
         wfp_json_end_object(j);
     }
     wfp_json_end_array(j);
+    /* one outcome per item of `expect:`, so CI can point at the exact line */
+    wfp_json_key(j, "expectations");
+    wfp_json_begin_array(j);
+    for (size_t i = 0; r && i < wfp_scenario_result_expectation_count(r); i++) {
+        const wfp_expectation_record *e = wfp_scenario_result_expectation(r, i);
+        wfp_json_begin_object(j);
+        wfp_json_key(j, "kind");
+        wfp_json_string(j, wfp_expectation_kind_name(e->kind));
+        wfp_json_key(j, "what");
+        wfp_json_string(j, e->what ? e->what : "");
+        wfp_json_key(j, "line");
+        wfp_json_uint(j, e->line);
+        wfp_json_key(j, "passed");
+        wfp_json_bool(j, e->passed);
+        wfp_json_key(j, "message");
+        if (e->message) wfp_json_string(j, e->message);
+        else wfp_json_null(j);
+        wfp_json_end_object(j);
+    }
+    wfp_json_end_array(j);
     wfp_json_end_object(j);
 }
 

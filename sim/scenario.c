@@ -208,9 +208,11 @@ static bool load_interface_type(wfp_yaml_errors *err, const wfp_yaml_node *n, ui
 static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bool multi, wfp_yaml_errors *err)
 {
     static const char *const keys_single[] = {"name", "addresses", "interfaces", "processes", "udp_flow_timeout",
-                                              "icmp_flow_timeout", "adopt_midstream_tcp", NULL};
+                                              "icmp_flow_timeout", "adopt_midstream_tcp", "forwarding",
+                                              "closure_events", NULL};
     static const char *const keys_multi[] = {"name", "addresses", "interfaces", "processes", "policy",
-                                             "udp_flow_timeout", "icmp_flow_timeout", "adopt_midstream_tcp", NULL};
+                                             "udp_flow_timeout", "icmp_flow_timeout", "adopt_midstream_tcp",
+                                             "forwarding", "closure_events", NULL};
     const wfp_yaml_node *v;
     if (!wfp_yaml_check_keys(err, n, "host", multi ? keys_multi : keys_single)) return false;
     h->node = n;
@@ -336,6 +338,11 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
     }
     if ((v = wfp_yaml_map_get(n, "adopt_midstream_tcp")) &&
         !wfp_yaml_get_bool(err, v, "host.adopt_midstream_tcp", &h->cfg.adopt_midstream_tcp))
+        return false;
+    if ((v = wfp_yaml_map_get(n, "forwarding")) && !wfp_yaml_get_bool(err, v, "host.forwarding", &h->cfg.forwarding))
+        return false;
+    if ((v = wfp_yaml_map_get(n, "closure_events")) &&
+        !wfp_yaml_get_bool(err, v, "host.closure_events", &h->cfg.closure_events))
         return false;
     h->policy = multi ? wfp_yaml_map_get(n, "policy") : NULL;
     return true;

@@ -47,6 +47,11 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 assert [x["status"] for x in r] == ["pass", "pass", "fail"], r
 assert r[0]["packets"][0]["verdict"] == "block" and r[0]["packets"][0]["filter"] == "block"
+# per-expectation outcomes: the failing item is named, with its line
+e = r[2]["expectations"]
+assert e and e[0]["kind"] == "packets" and e[0]["what"] == "packet 1", e
+assert not e[0]["passed"] and "expected verdict permit" in e[0]["message"] and e[0]["line"] > 0, e
+assert all(x["passed"] and x["message"] is None for x in r[0]["expectations"]), r[0]["expectations"]
 PY
 grep -qx "2 passed, 1 failed" "$tmp/r.err" || fail "json closing line on stderr"
 
