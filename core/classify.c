@@ -203,6 +203,127 @@ static uint64_t scalar_key(const wfp_value *v)
     }
 }
 
+/* ---- coverage: does one filter match everything another does? ---------- */
+
+/* The set of unsigned values a condition matches as an interval over the
+ * domain of type *dom (IPv4 masks: UINT32). */
+static bool cover_interval(const wfp_condition *c, uint32_t *dom, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t max, x;
+    const wfp_condition_value *v = &c->value;
+    if (v->type == FWP_V4_ADDR_MASK) {
+        uint32_t m = v->u.v4.mask;
+        if (c->match_type != FWP_MATCH_EQUAL || (m & (~m >> 1)) != 0) return false; /* contiguous only */
+        *dom = FWP_UINT32;
+        *lo = v->u.v4.addr & m;
+        *hi = (v->u.v4.addr & m) | (uint32_t)~m;
+        return true;
+    }
+    if (v->type == FWP_RANGE_TYPE) {
+        if (c->match_type != FWP_MATCH_RANGE || v->u.range.low.type != v->u.range.high.type ||
+            !index_type(v->u.range.low.type, &max))
+            return false;
+        *dom = v->u.range.low.type;
+        *lo = scalar_key(&v->u.range.low);
+        *hi = scalar_key(&v->u.range.high);
+        return *lo <= *hi;
+    }
+    if (!index_type(v->type, &max)) return false;
+    *dom = v->type;
+    x = scalar_key(&v->u.value);
+    switch (c->match_type) {
+    case FWP_MATCH_EQUAL: *lo = *hi = x; return true;
+    case FWP_MATCH_GREATER_OR_EQUAL: *lo = x; *hi = max; return true;
+    case FWP_MATCH_LESS_OR_EQUAL: *lo = 0; *hi = x; return true;
+    case FWP_MATCH_GREATER:
+        if (x == max) return false;
+        *lo = x + 1;
+        *hi = max;
+        return true;
+    case FWP_MATCH_LESS:
+        if (x == 0) return false;
+        *lo = 0;
+        *hi = x - 1;
+        return true;
+    default: return false;
+    }
+}
+
+static bool cond_prefix6(const wfp_condition *c, const uint8_t **addr, unsigned *len)
+{
+    if (c->match_type != FWP_MATCH_EQUAL) return false;
+    if (c->value.type == FWP_V6_ADDR_MASK) {
+        *addr = c->value.u.v6.addr;
+        *len = c->value.u.v6.prefix_length;
+        return *len <= 128;
+    }
+    if (c->value.type == FWP_BYTE_ARRAY16_TYPE) {
+        *addr = c->value.u.value.v.bytes16;
+        *len = 128;
+        return true;
+    }
+    return false;
+}
+
+static bool cover_prefix_eq(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+    unsigned bytes = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, bytes)) return false;
+    if (!rest) return true;
+    uint8_t m = (uint8_t)(0xffu << (8 - rest));
+    return (a[bytes] & m) == (b[bytes] & m);
+}
+
+/* Does condition f match every value condition g matches? */
+static bool cond_covers(const wfp_condition *f, const wfp_condition *g)
+{
+    if (f->match_type == g->match_type && wfp_condition_value_equal(&f->value, &g->value)) return true;
+    uint32_t df, dg;
+    uint64_t lf, hf, lg, hg;
+    if (cover_interval(f, &df, &lf, &hf) && cover_interval(g, &dg, &lg, &hg))
+        return df == dg && lf <= lg && hg <= hf;
+    const uint8_t *af, *ag;
+    unsigned pf, pg;
+    if (cond_prefix6(f, &af, &pf) && cond_prefix6(g, &ag, &pg)) return pg >= pf && cover_prefix_eq(af, ag, pf);
+    if ((f->match_type == FWP_MATCH_FLAGS_ALL_SET || f->match_type == FWP_MATCH_FLAGS_NONE_SET) &&
+        g->match_type == f->match_type && f->value.type == g->value.type && index_type(f->value.type, &lf)) {
+        uint64_t mf = scalar_key(&f->value.u.value), mg = scalar_key(&g->value.u.value);
+        return (mf & mg) == mf; /* g demands (or forbids) every flag f does, and maybe more */
+    }
+    return false;
+}
+
+/* Each field's conditions of f in one run (so both OR readings agree). */
+static bool fields_adjacent(const wfp_filter *f)
+{
+    for (uint32_t i = 0; i < f->num_conditions; i++)
+        for (uint32_t j = i + 2; j < f->num_conditions; j++)
+            if (wfp_guid_eq(&f->conditions[i].field_key, &f->conditions[j].field_key) &&
+                !wfp_guid_eq(&f->conditions[i].field_key, &f->conditions[j - 1].field_key))
+                return false;
+    return true;
+}
+
+bool wfp_filter_covers(const wfp_filter *f, const wfp_filter *g)
+{
+    if (!fields_adjacent(f)) return false;
+    for (uint32_t i = 0; i < f->num_conditions; i++) {
+        const wfp_guid *field = &f->conditions[i].field_key;
+        bool any = false;
+        for (uint32_t j = 0; j < g->num_conditions; j++) {
+            if (!wfp_guid_eq(&g->conditions[j].field_key, field)) continue;
+            any = true;
+            bool covered = false;
+            for (uint32_t k = 0; k < f->num_conditions && !covered; k++)
+                if (wfp_guid_eq(&f->conditions[k].field_key, field))
+                    covered = cond_covers(&f->conditions[k], &g->conditions[j]);
+            if (!covered) return false;
+        }
+        if (!any) return false;
+    }
+    return true;
+}
+
 typedef struct ival {
     uint64_t lo, hi; /* inclusive */
 } ival;

@@ -457,6 +457,13 @@ typedef struct wfp_verdict {
 uint32_t wfp_classify(wfp_engine *engine, const wfp_classify_request *req, wfp_verdict *out,
                       wfp_trace *trace);
 
+/* Does filter f match every packet filter g matches, judged from their
+ * conditions alone (intervals of unsigned values and IPv4 masks, IPv6
+ * prefixes, flag tests, identical conditions)? Conservative: false when
+ * unsure. `wfpsim graph` uses it to mark filters that a higher terminating
+ * filter always decides first. */
+bool wfp_filter_covers(const wfp_filter *f, const wfp_filter *g);
+
 /* ---- trace ------------------------------------------------------------ */
 /* What happened to a terminating result in arbitration. */
 enum {
