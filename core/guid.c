@@ -63,6 +63,19 @@ void wfp_guid_format(const wfp_guid *g, char *out)
     *p = 0;
 }
 
+void wfp_guid_to_bytes(const wfp_guid *g, uint8_t out[16])
+{
+    out[0] = (uint8_t)g->data1;
+    out[1] = (uint8_t)(g->data1 >> 8);
+    out[2] = (uint8_t)(g->data1 >> 16);
+    out[3] = (uint8_t)(g->data1 >> 24);
+    out[4] = (uint8_t)g->data2;
+    out[5] = (uint8_t)(g->data2 >> 8);
+    out[6] = (uint8_t)g->data3;
+    out[7] = (uint8_t)(g->data3 >> 8);
+    memcpy(out + 8, g->data4, 8);
+}
+
 int wfp_guid_cmp(const wfp_guid *a, const wfp_guid *b)
 {
     if (a->data1 != b->data1) return a->data1 < b->data1 ? -1 : 1;

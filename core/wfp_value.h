@@ -37,6 +37,9 @@ typedef struct wfp_guid {
 bool wfp_guid_parse(const char *s, wfp_guid *out);
 /* Lower-case, with braces; out must hold WFP_GUID_STRLEN bytes. */
 void wfp_guid_format(const wfp_guid *g, char *out);
+/* The 16 bytes as Windows keeps a GUID in memory (Data1..Data3
+ * little-endian), as BYTE_ARRAY16 fields that hold GUIDs carry them. */
+void wfp_guid_to_bytes(const wfp_guid *g, uint8_t out[16]);
 int wfp_guid_cmp(const wfp_guid *a, const wfp_guid *b);
 bool wfp_guid_eq(const wfp_guid *a, const wfp_guid *b);
 bool wfp_guid_is_null(const wfp_guid *g);

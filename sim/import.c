@@ -640,19 +640,6 @@ static bool parse_mac(const char *s, uint8_t out[6])
     return n == 6 && hi < 0;
 }
 
-static void guid_to_bytes(const wfp_guid *g, uint8_t out[16])
-{
-    out[0] = (uint8_t)g->data1;
-    out[1] = (uint8_t)(g->data1 >> 8);
-    out[2] = (uint8_t)(g->data1 >> 16);
-    out[3] = (uint8_t)(g->data1 >> 24);
-    out[4] = (uint8_t)g->data2;
-    out[5] = (uint8_t)(g->data2 >> 8);
-    out[6] = (uint8_t)g->data3;
-    out[7] = (uint8_t)(g->data3 >> 8);
-    memcpy(out + 8, g->data4, 8);
-}
-
 /* A single-typed value (FWP_VALUE0) from its type and element. False when
  * the form is not understood (the caller keeps the raw XML). */
 static bool single_value(mstate *st, uint32_t type, xmlNode *v, wfp_value *out)
@@ -717,7 +704,7 @@ static bool single_value(mstate *st, uint32_t type, xmlNode *v, wfp_value *out)
         if (!t) return false;
         if (wfp_ipv6_parse(t, out->v.bytes16)) return true;
         if (wfp_guid_parse(t, &g)) {
-            guid_to_bytes(&g, out->v.bytes16);
+            wfp_guid_to_bytes(&g, out->v.bytes16);
             return true;
         }
         if (parse_hex_bytes(&st->ar, t, &b, &len) && len == 16) {

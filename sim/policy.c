@@ -518,21 +518,6 @@ static bool parse_mac(const char *s, uint8_t out[6])
     return *s == 0;
 }
 
-/* A GUID in the byte order Windows keeps it in memory (little-endian
- * Data1..Data3), for BYTE_ARRAY16 fields that hold GUIDs. */
-static void guid_bytes(const wfp_guid *g, uint8_t out[16])
-{
-    out[0] = (uint8_t)g->data1;
-    out[1] = (uint8_t)(g->data1 >> 8);
-    out[2] = (uint8_t)(g->data1 >> 16);
-    out[3] = (uint8_t)(g->data1 >> 24);
-    out[4] = (uint8_t)g->data2;
-    out[5] = (uint8_t)(g->data2 >> 8);
-    out[6] = (uint8_t)g->data3;
-    out[7] = (uint8_t)(g->data3 >> 8);
-    memcpy(out + 8, g->data4, 8);
-}
-
 static bool is_ip_field(const field_info *f)
 {
     return f && f->in_layer && f->field_type == FWPM_FIELD_IP_ADDRESS;
@@ -653,7 +638,7 @@ static bool parse_value(vctx *c, uint32_t type, const char *s, wfp_value *out)
         wfp_guid g;
         if (wfp_ipv6_parse(s, out->v.bytes16)) return true;
         if (wfp_guid_parse(s, &g)) {
-            guid_bytes(&g, out->v.bytes16);
+            wfp_guid_to_bytes(&g, out->v.bytes16);
             return true;
         }
         if (is_hex_form(s)) {
