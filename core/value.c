@@ -969,6 +969,27 @@ static int hexdigit(char c)
 
 /* RFC 4291 §2.2 text forms: eight groups of 1-4 hex digits, one "::" for
  * one or more zero groups, an optional dotted IPv4 tail. No zone ids. */
+bool wfp_ip_address_parse(const char *s, uint8_t out[16], uint8_t *ip_version)
+{
+    uint32_t v4;
+    if (!s || !out || !ip_version)
+        return false;
+    if (wfp_ipv4_parse(s, &v4)) {
+        memset(out, 0, 16);
+        out[0] = (uint8_t)(v4 >> 24);
+        out[1] = (uint8_t)(v4 >> 16);
+        out[2] = (uint8_t)(v4 >> 8);
+        out[3] = (uint8_t)v4;
+        *ip_version = 4;
+        return true;
+    }
+    if (wfp_ipv6_parse(s, out)) {
+        *ip_version = 6;
+        return true;
+    }
+    return false;
+}
+
 bool wfp_ipv6_parse(const char *s, uint8_t out[16])
 {
     uint16_t g[8];

@@ -316,7 +316,6 @@ size_t wfp_engine_dump(wfp_engine *engine, char *buf, size_t n);
 #define WFP_METADATA_PROCESS_ID 0x0004u
 #define WFP_METADATA_DISCARD_REASON 0x0008u
 #define WFP_METADATA_ALE_CLASSIFY_REQUIRED 0x0010u
-#define WFP_METADATA_INJECTION_STATE 0x0020u
 typedef struct wfp_incoming_metadata {
     uint32_t present;
     uint32_t packet_direction; /* FWP_DIRECTION_* */
@@ -324,7 +323,6 @@ typedef struct wfp_incoming_metadata {
     uint64_t process_id;
     uint32_t discard_module;
     uint32_t discard_reason;
-    uint32_t injection_state;
 } wfp_incoming_metadata;
 
 /* FWPS_FILTER0 as a callout sees it. */

@@ -160,6 +160,9 @@ size_t wfp_condition_value_format(const wfp_condition_value *c, char *buf, size_
 
 bool wfp_ipv4_parse(const char *s, uint32_t *host_order);
 bool wfp_ipv6_parse(const char *s, uint8_t out[16]);
+/* Either form: out gets 16 bytes (IPv4 in the first 4, network order, the
+ * rest zero) and *ip_version 4 or 6. */
+bool wfp_ip_address_parse(const char *s, uint8_t out[16], uint8_t *ip_version);
 
 /* SIDs: "S-1-5-21-1-2-3-1001" and the SDDL aliases (BA, SY, WD, AU, LS,
  * NS, BU, IU, …). A binary SID is at most WFP_SID_MAX bytes. */

@@ -744,6 +744,71 @@ size_t wfp_packet_build(const wfp_packet_spec *spec, uint8_t *buf, size_t cap)
     return total;
 }
 
+/* ---- rewriting --------------------------------------------------------- */
+
+bool wfp_packet_rewrite(uint8_t *buf, size_t len, const wfp_packet_edit *edit)
+{
+    wfp_packet p;
+    uint8_t *l4;
+    size_t l4len;
+    uint32_t sum;
+    uint8_t pseudo[40];
+    bool v4;
+
+    if (buf == NULL || edit == NULL || len > UINT32_MAX)
+        return false;
+    if (wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)len, (uint32_t)len, 0, &p) != WFP_PARSE_OK)
+        return false;
+    v4 = p.ip_version == 4;
+    if ((edit->set_sport || edit->set_dport) &&
+        (p.is_fragment || !p.has_l4 || (p.protocol != WFP_IPPROTO_TCP && p.protocol != WFP_IPPROTO_UDP)))
+        return false;
+    if (edit->set_src)
+        memcpy(buf + (v4 ? 12 : 8), edit->src, v4 ? 4 : 16);
+    if (edit->set_dst)
+        memcpy(buf + (v4 ? 16 : 24), edit->dst, v4 ? 4 : 16);
+    l4 = buf + p.l4_offset;
+    if (edit->set_sport)
+        wr16(l4, edit->sport);
+    if (edit->set_dport)
+        wr16(l4 + 2, edit->dport);
+    if (v4) {
+        wr16(buf + 10, 0);
+        wr16(buf + 10, wfp_checksum_finish(wfp_checksum_add(0, buf, p.ip_header_len)));
+    }
+    /* the transport checksum covers the addresses (pseudo-header): only a
+     * whole, unfragmented segment can be summed again */
+    if (p.is_fragment || !p.has_l4 || p.ip_total_len > len || p.l4_offset > p.ip_total_len)
+        return true;
+    l4len = p.ip_total_len - p.l4_offset;
+    if (v4) {
+        memcpy(pseudo, buf + 12, 8);
+        pseudo[8] = 0;
+        pseudo[9] = p.protocol;
+        wr16(pseudo + 10, (uint16_t)l4len);
+        sum = wfp_checksum_add(0, pseudo, 12);
+    } else {
+        memcpy(pseudo, buf + 8, 32);
+        wr32(pseudo + 32, (uint32_t)l4len);
+        pseudo[36] = pseudo[37] = pseudo[38] = 0;
+        pseudo[39] = p.protocol;
+        sum = wfp_checksum_add(0, pseudo, 40);
+    }
+    if (p.protocol == WFP_IPPROTO_TCP && l4len >= 20) {
+        wr16(l4 + 16, 0);
+        wr16(l4 + 16, wfp_checksum_finish(wfp_checksum_add(sum, l4, l4len)));
+    } else if (p.protocol == WFP_IPPROTO_UDP && l4len >= 8 && (!v4 || rd16(l4 + 6) != 0)) {
+        uint16_t c;
+        wr16(l4 + 6, 0);
+        c = wfp_checksum_finish(wfp_checksum_add(sum, l4, l4len));
+        wr16(l4 + 6, c ? c : 0xffffu);
+    } else if (p.protocol == WFP_IPPROTO_ICMPV6 && l4len >= 4) {
+        wr16(l4 + 2, 0);
+        wr16(l4 + 2, wfp_checksum_finish(wfp_checksum_add(sum, l4, l4len)));
+    }
+    return true;
+}
+
 /* ---- TCP flag letters --------------------------------------------------- */
 
 static const struct {

@@ -240,6 +240,20 @@ void wfp_packet_spec_init(wfp_packet_spec *spec);
  * are correct. Deterministic: the same spec gives the same bytes. */
 size_t wfp_packet_build(const wfp_packet_spec *spec, uint8_t *buf, size_t cap);
 
+/* Rewrites of a raw IP packet (a callout's modified copy). */
+typedef struct wfp_packet_edit {
+    bool set_src, set_dst, set_sport, set_dport;
+    uint8_t src[16], dst[16]; /* IPv4 in the first 4 bytes */
+    uint16_t sport, dport;    /* TCP/UDP only */
+} wfp_packet_edit;
+
+/* Applies `edit` to the raw IPv4/IPv6 packet in buf (len bytes, no link
+ * header) and fixes the IPv4 header checksum and, for a whole unfragmented
+ * TCP/UDP/ICMPv6 packet, the transport checksum. False (buf unchanged) if
+ * it does not parse as IP, or ports are set on a packet without a whole
+ * TCP/UDP header. */
+bool wfp_packet_rewrite(uint8_t *buf, size_t len, const wfp_packet_edit *edit);
+
 /* "SA", "FPA" ... <-> WFP_TCP_* bits; letters S A F R P U E C, any order,
  * any case. Returns false on any other character. */
 bool wfp_tcp_flags_parse(const char *letters, uint8_t *out);

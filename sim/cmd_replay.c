@@ -169,6 +169,14 @@ typedef struct held_frag {
     uint64_t at;      /* virtual time it arrived */
 } held_frag;
 
+/* A callout's injected copy, due at virtual time `at`. */
+typedef struct rcopy {
+    uint64_t at, seq;
+    uint64_t from; /* the packet being classified when it was injected */
+    uint8_t *bytes;
+    wfp_host_injection inj;
+} rcopy;
+
 typedef struct replay {
     bool json;
     wfp_host *host;
@@ -196,6 +204,10 @@ typedef struct replay {
 
     held_frag *held;
     size_t nheld, held_cap;
+
+    rcopy *copies;
+    size_t ncopies, copies_cap;
+    uint64_t copy_seq, injected;
 
     bool progress;
     uint64_t total_bytes, done_bytes;
@@ -334,7 +346,7 @@ static const char *direction_of(const wfp_packet_outcome *o, const wfp_packet *p
     return p->link_direction == WFP_LINK_DIR_OUT ? "out" : "in";
 }
 
-static void json_line(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate)
+static void json_line(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate, uint64_t from)
 {
     FILE *f = stdout;
     fprintf(f, "{\"packet\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"direction\": \"%s\", \"verdict\": \"%s\", "
@@ -354,6 +366,8 @@ static void json_line(replay *r, const wfp_packet *p, const wfp_packet_outcome *
     }
     fputs(", \"reason\": ", f);
     json_str(f, reason_of(o, fate));
+    if (from)
+        fprintf(f, ", \"injected_from\": %" PRIu64, from);
     fputs("}\n", f);
 }
 
@@ -478,15 +492,120 @@ static bool held_add(replay *r, const wfp_packet *p)
 /* ---- one packet --------------------------------------------------------- */
 
 /* Returns false when replay cannot go on (memory, the engine). */
+/* Counts one outcome (layer, filter, fate) and prints its --json line. */
+static bool account(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate, uint64_t from)
+{
+    bool passed = fate_passes(fate);
+    r->fate[fate]++;
+    if (o->discard < WFP_HOST_DISCARD_COUNT_) r->discard[o->discard]++;
+    if (o->layer_id != UINT16_MAX) {
+        layer_stat *ls = layer_entry(r, o->layer_id);
+        if (!ls) return false;
+        if (passed) ls->permit++;
+        else ls->block++;
+    }
+    if (o->filter_id) {
+        filter_stat *fs = filter_entry(r, o->filter_id);
+        if (!fs) return false;
+        if (passed) fs->permit++;
+        else fs->block++;
+    }
+    if (r->json) json_line(r, p, o, fate, from);
+    return true;
+}
+
+static void oom_message(replay *r)
+{
+    progress_clear(r);
+    fprintf(stderr, "wfpsim replay: out of memory\n");
+    set_rc(r, 1);
+}
+
+/* A callout injected a copy of the packet being classified: it re-enters
+ * after its delay, numbered as the packet after those before it. */
+static uint32_t on_inject(void *ctx, wfp_host *h, const wfp_host_injection *inj)
+{
+    replay *r = ctx;
+    (void)h;
+    if (inj->depth >= WFP_INJECT_MAX_DEPTH) {
+        progress_clear(r);
+        fprintf(stderr,
+                "wfpsim replay: packet %" PRIu64 ": a copy injected %u times over: a callout re-injects its own "
+                "copies (give its inject rule an injection_state: not_injected)\n",
+                r->packets, inj->depth);
+        set_rc(r, 1);
+        return FWP_E_INVALID_PARAMETER;
+    }
+    if (r->ncopies == r->copies_cap) {
+        size_t nc = r->copies_cap ? r->copies_cap * 2 : 8;
+        rcopy *nv = realloc(r->copies, nc * sizeof *nv);
+        if (!nv) return ERROR_NOT_ENOUGH_MEMORY;
+        r->copies = nv;
+        r->copies_cap = nc;
+    }
+    rcopy *c = &r->copies[r->ncopies];
+    c->bytes = malloc(inj->len ? inj->len : 1);
+    if (!c->bytes) return ERROR_NOT_ENOUGH_MEMORY;
+    if (inj->len) memcpy(c->bytes, inj->ip, inj->len);
+    c->at = r->now + inj->delay_ns;
+    c->seq = r->copy_seq++;
+    c->from = r->packets;
+    c->inj = *inj;
+    c->inj.ip = NULL;
+    r->ncopies++;
+    return ERROR_SUCCESS;
+}
+
+/* Replays the copies due by `upto` (all of them with `all`), earliest
+ * first. Copies have no link header: they go to no verdict capture. */
+static bool replay_copies(replay *r, uint64_t upto, bool all)
+{
+    while (r->ncopies) {
+        size_t k = 0;
+        for (size_t i = 1; i < r->ncopies; i++)
+            if (r->copies[i].at < r->copies[k].at ||
+                (r->copies[i].at == r->copies[k].at && r->copies[i].seq < r->copies[k].seq))
+                k = i;
+        if (!all && r->copies[k].at > upto) return true;
+        rcopy c = r->copies[k];
+        memmove(r->copies + k, r->copies + k + 1, (r->ncopies - k - 1) * sizeof *r->copies);
+        r->ncopies--;
+        if (c.at > r->now) r->now = c.at;
+        r->packets++;
+        r->injected++;
+        c.inj.ip = c.bytes;
+        wfp_packet p;
+        wfp_packet_outcome o;
+        wfp_packet_parse(WFP_LINKTYPE_RAW, c.bytes, (uint32_t)c.inj.len, (uint32_t)c.inj.len, r->now, &p);
+        uint32_t code = wfp_host_packet_injected(r->host, r->now, &c.inj, &o);
+        bool ok = !code && account(r, &p, &o, fate_of(&o), c.from);
+        free(c.bytes);
+        if (code) {
+            const char *n = wfp_result_name(code);
+            progress_clear(r);
+            fprintf(stderr, "wfpsim replay: packet %" PRIu64 " (injected): the simulation failed: %s (%s)\n",
+                    r->packets, n ? n : "error", wfp_engine_last_error(r->engine));
+            set_rc(r, 1);
+            return false;
+        }
+        if (!ok) {
+            oom_message(r);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
 {
     wfp_packet_outcome o;
-    r->packets++;
     if (!r->have_t0) {
         r->t0 = p->time_ns;
         r->have_t0 = true;
     }
     uint64_t t = p->time_ns > r->t0 ? p->time_ns - r->t0 : 0;
+    if (r->ncopies && !replay_copies(r, t, false)) return false;
+    r->packets++;
     if (t > r->now) r->now = t;
     if ((unsigned)p->status < WFP_PARSE_STATUS_COUNT) r->parse[p->status]++;
     if (p->status != WFP_PARSE_OK && p->status != WFP_PARSE_NOT_IP) {
@@ -506,21 +625,7 @@ static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
     }
     int fate = fate_of(&o);
     bool passed = fate_passes(fate);
-    r->fate[fate]++;
-    if (o.discard < WFP_HOST_DISCARD_COUNT_) r->discard[o.discard]++;
-    if (o.layer_id != UINT16_MAX) {
-        layer_stat *ls = layer_entry(r, o.layer_id);
-        if (!ls) goto oom;
-        if (passed) ls->permit++;
-        else ls->block++;
-    }
-    if (o.filter_id) {
-        filter_stat *fs = filter_entry(r, o.filter_id);
-        if (!fs) goto oom;
-        if (passed) fs->permit++;
-        else fs->block++;
-    }
-    if (r->json) json_line(r, p, &o, fate);
+    if (!account(r, p, &o, fate, 0)) goto oom;
 
     if (r->perm || r->drop) {
         if (fate == FATE_HELD) {
@@ -537,9 +642,7 @@ static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
     progress_step(r, p);
     return true;
 oom:
-    progress_clear(r);
-    fprintf(stderr, "wfpsim replay: out of memory\n");
-    set_rc(r, 1);
+    oom_message(r);
     return false;
 }
 
@@ -657,6 +760,7 @@ static bool print_summary(FILE *f, const replay *r, size_t ncaptures)
     fprintf(f, "dropped by the stack: %" PRIu64, r->fate[FATE_DROPPED]);
     print_breakdown(f, r, false);
     fprintf(f, "held for reassembly: %" PRIu64 "\n", r->fate[FATE_HELD]);
+    if (r->injected) fprintf(f, "injected by callouts: %" PRIu64 " (counted in packets)\n", r->injected);
     fprintf(f, "ignored: %" PRIu64, r->fate[FATE_IGNORED]);
     print_breakdown(f, r, true);
     fprintf(f, "malformed: %" PRIu64, r->malformed);
@@ -947,6 +1051,8 @@ int wfp_cmd_replay(int argc, char **argv)
     }
     r.engine = wfp_host_engine(r.host);
     r.policy = wfp_policy_create();
+    wfp_policy_set_host(r.policy, r.host);
+    wfp_host_set_injector(r.host, on_inject, &r);
     session = open_admin_session(r.engine);
     if (!r.policy || !session) {
         fprintf(stderr, "wfpsim replay: cannot set up the host: %s\n",
@@ -1013,8 +1119,11 @@ int wfp_cmd_replay(int argc, char **argv)
         for (size_t i = 0; i < ncaptures; i++) r.total_bytes += file_size(captures[i]);
         r.progress = force_progress || (tty && r.total_bytes >= PROGRESS_MIN_BYTES);
     }
-    for (size_t i = 0; i < ncaptures; i++)
-        if (!replay_capture(&r, captures[i])) break;
+    {
+        bool going = true;
+        for (size_t i = 0; i < ncaptures && going; i++) going = replay_capture(&r, captures[i]);
+        if (going) (void)replay_copies(&r, 0, true); /* copies due after the last packet */
+    }
     held_expire(&r, true); /* datagrams never completed */
     if (r.progress && r.progress_pct >= 0) {
         progress_draw(&r, 100);
@@ -1047,6 +1156,8 @@ out:
     wfp_capture_writer_close(r.drop);
     for (size_t i = 0; i < r.nheld; i++) free(r.held[i].bytes);
     free(r.held);
+    for (size_t i = 0; i < r.ncopies; i++) free(r.copies[i].bytes);
+    free(r.copies);
     free(r.layers);
     free(r.filters);
     /* the engine calls into the policy: the host (and its engine) go first */

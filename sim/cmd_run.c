@@ -147,9 +147,13 @@ static void print_trace(const wfp_scenario_result *r)
 {
     for (size_t i = 0; i < wfp_scenario_result_packet_count(r); i++) {
         const wfp_packet_record *p = wfp_scenario_result_packet(r, i);
-        printf("  packet %" PRIu64 " at %" PRId64 "ns on %s: %s%s%s%s%s%s\n", p->number, p->time_ns, p->host,
+        char from[64] = "";
+        if (p->injected_from)
+            snprintf(from, sizeof from, " [%s copy injected from packet %" PRIu64 "]",
+                     p->injection_kind ? p->injection_kind : "injected", p->injected_from);
+        printf("  packet %" PRIu64 " at %" PRId64 "ns on %s: %s%s%s%s%s%s%s\n", p->number, p->time_ns, p->host,
                p->permitted ? "permit" : "block", p->filter_name ? " by " : "", p->filter_name ? p->filter_name : "",
-               p->drop_reason ? " (" : "", p->drop_reason ? p->drop_reason : "", p->drop_reason ? ")" : "");
+               p->drop_reason ? " (" : "", p->drop_reason ? p->drop_reason : "", p->drop_reason ? ")" : "", from);
         for (size_t k = 0; k < p->ncalls; k++) {
             const wfp_call_record *c = &p->calls[k];
             printf("    %-32s %s%s%s%s%s\n", layer_short(c->layer_id), action_word(c->verdict.action),
@@ -206,6 +210,9 @@ static void json_result(wfp_json *j, const char *path, const char *name, const w
         else wfp_json_null(j);
         wfp_json_key(j, "reason");
         wfp_json_string(j, p->drop_reason ? p->drop_reason : wfp_reason_name(p->reason));
+        wfp_json_key(j, "injected_from");
+        if (p->injected_from) wfp_json_uint(j, p->injected_from);
+        else wfp_json_null(j);
         wfp_json_key(j, "calls");
         wfp_json_begin_array(j);
         for (size_t k = 0; k < p->ncalls; k++) {

@@ -42,23 +42,12 @@ static char *dupstr(const wfp_allocator *a, const char *s)
 
 static bool parse_addr(const char *s, uint8_t *ver, uint8_t out[16])
 {
-    uint32_t v4;
+    uint8_t v;
     memset(out, 0, 16);
-    if (!s)
+    if (!wfp_ip_address_parse(s, out, &v))
         return false;
-    if (wfp_ipv4_parse(s, &v4)) {
-        *ver = FWP_IP_VERSION_V4;
-        out[0] = (uint8_t)(v4 >> 24);
-        out[1] = (uint8_t)(v4 >> 16);
-        out[2] = (uint8_t)(v4 >> 8);
-        out[3] = (uint8_t)v4;
-        return true;
-    }
-    if (wfp_ipv6_parse(s, out)) {
-        *ver = FWP_IP_VERSION_V6;
-        return true;
-    }
-    return false;
+    *ver = v == 4 ? FWP_IP_VERSION_V4 : FWP_IP_VERSION_V6;
+    return true;
 }
 
 bool wfpi_addr_is_loopback(uint8_t ver, const uint8_t *a)
@@ -891,8 +880,19 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
     if (h->ctx_flow)
         req.flow = &h->flow_ops; /* flow contexts: CONDITIONAL_ON_FLOW (§1.7) */
 
+    /* the packet itself (not a stack response, socket or closure event):
+     * callouts may inject copies of it and ask for its injection state */
+    if (it->pkt && (it->item == WFP_HOST_ITEM_PACKET || it->item == WFP_HOST_ITEM_FRAGMENT ||
+                    it->item == WFP_HOST_ITEM_REASSEMBLED)) {
+        h->cur_pkt = it->pkt;
+        h->cur_inj = c->inj;
+        h->cur_direction = it->direction;
+        h->cur_layer = layer_id;
+    }
     rc = wfp_classify(h->engine, &req, v, h->trace);
     h->ctx_flow = NULL;
+    h->cur_pkt = NULL;
+    h->cur_inj = NULL;
     if (rc != 0) {
         if (!c->err)
             c->err = rc;
@@ -1004,28 +1004,15 @@ uint32_t wfp_host_start(wfp_host *h, uint64_t now_ns, wfp_packet_outcome *out)
     return c.err;
 }
 
-uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const char *ifname,
-                            wfp_packet_outcome *out)
+uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const host_if *forced,
+                              const wfp_host_injection *inj, wfp_packet_outcome *out)
 {
     wfp_packet_outcome local;
-    const host_if *forced = NULL;
     shim_ctx c;
     if (!out)
         out = &local;
     outcome_begin(h, &c, now_ns, out);
-    if (!p) {
-        outcome_end(h, &c);
-        return FWP_E_INVALID_PARAMETER;
-    }
-    if (ifname) {
-        for (size_t i = 0; i < h->nifs; i++)
-            if (strcmp(h->ifs[i].name, ifname) == 0)
-                forced = &h->ifs[i];
-        if (!forced) {
-            outcome_end(h, &c);
-            return FWP_E_INVALID_PARAMETER;
-        }
-    }
+    c.inj = inj;
     h->stats.packets++;
     if (h->closure_events) {
         /* what ended by now is closed before this packet (eager expiry) */
@@ -1052,6 +1039,32 @@ uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, c
         h->stats.dropped_by_stack++;
     }
     return c.err;
+}
+
+uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const char *ifname,
+                            wfp_packet_outcome *out)
+{
+    const host_if *forced = NULL;
+    if (!p || !h) {
+        if (out) {
+            memset(out, 0, sizeof *out);
+            out->layer_id = UINT16_MAX;
+        }
+        return FWP_E_INVALID_PARAMETER;
+    }
+    if (ifname) {
+        for (size_t i = 0; i < h->nifs; i++)
+            if (strcmp(h->ifs[i].name, ifname) == 0)
+                forced = &h->ifs[i];
+        if (!forced) {
+            if (out) {
+                memset(out, 0, sizeof *out);
+                out->layer_id = UINT16_MAX;
+            }
+            return FWP_E_INVALID_PARAMETER;
+        }
+    }
+    return wfpi_host_run_packet(h, now_ns, p, forced, NULL, out);
 }
 
 uint32_t wfp_host_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, wfp_packet_outcome *out)

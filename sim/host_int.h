@@ -264,6 +264,16 @@ struct wfp_host {
     wfp_host_classify_cb cb;
     void *cb_ctx;
 
+    /* packet injection: who re-enters copies; the packet being classified
+     * (a layer that carries it) for wfp_host_inject and the state query */
+    wfp_host_injector_fn injector;
+    void *injector_ctx;
+    uint64_t next_injection_handle;
+    const wfp_packet *cur_pkt;
+    const wfp_host_injection *cur_inj;
+    uint32_t cur_direction;
+    uint16_t cur_layer;
+
     wfp_host_stats stats;
     uint64_t *layer_calls;
     filter_stats fstats;
@@ -315,9 +325,13 @@ typedef struct shim_ctx {
     /* the drop, once decided */
     bool dropped;
     bool forwarded;        /* classified at IPFORWARD (forwarding on) */
+    const wfp_host_injection *inj; /* an injected copy's history; NULL: from the wire or a socket */
 } shim_ctx;
 
 /* host.c */
+/* One packet through the shims; `inj` for an injected copy. */
+uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const host_if *forced,
+                              const wfp_host_injection *inj, wfp_packet_outcome *out);
 const host_if *wfpi_host_loopback_if(const wfp_host *h);
 const host_if *wfpi_host_if_for(const wfp_host *h, uint8_t ver, const uint8_t *addr);
 const host_proc *wfpi_host_proc(const wfp_host *h, uint32_t proc); /* UINT32_MAX: System */

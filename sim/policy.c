@@ -12,6 +12,7 @@
  * codes. Choices the format leaves open are marked "sim-defined" and
  * recorded in docs/sim-defined.md. */
 #include "policy.h"
+#include "wfp_host.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1087,12 +1088,16 @@ bool wfp_policy_conditions_match(const wfp_policy_conditions *c, const wfp_value
 
 typedef struct prule {
     wfp_policy_conditions when;
+    uint32_t states; /* bit per FWPS_PACKET_INJECTION_STATE it needs; 0: any */
     uint32_t action; /* FWP_ACTION_PERMIT / BLOCK / CONTINUE */
     bool clear_write_right;
     bool absorb;
+    bool inject;            /* inject a clone (inj: kind, delay, rewrites) */
+    wfp_inject_request inj; /* handle filled at classify time */
 } prule;
 
 typedef struct pentry {
+    const struct wfp_policy *owner;
     wfp_policy_kind kind;
     char *name;
     wfp_guid key;
@@ -1102,6 +1107,7 @@ typedef struct pentry {
     prule *rules;
     size_t nrules;
     uint64_t calls;
+    uint64_t inj_handle; /* FwpsInjectionHandleCreate0, on first use */
 } pentry;
 
 typedef struct idname {
@@ -1110,6 +1116,7 @@ typedef struct idname {
 } idname;
 
 struct wfp_policy {
+    wfp_host *host; /* where callouts inject and ask for injection state */
     pentry **entries; /* pointers stay put: callouts' classify contexts */
     size_t n, cap;
     /* Every filter id recorded, once each: the newest entry given an id
@@ -1142,6 +1149,11 @@ static void free_rules(prule *r, size_t n)
 wfp_policy *wfp_policy_create(void)
 {
     return calloc(1, sizeof(wfp_policy));
+}
+
+void wfp_policy_set_host(wfp_policy *p, wfp_host *h)
+{
+    if (p) p->host = h;
 }
 
 void wfp_policy_destroy(wfp_policy *p)
@@ -1181,6 +1193,7 @@ static pentry *entry_for(wfp_policy *p, wfp_policy_kind kind, const char *name)
         return NULL;
     }
     e->kind = kind;
+    e->owner = p;
     p->entries[p->n++] = e;
     return e;
 }
@@ -1310,6 +1323,22 @@ uint64_t wfp_policy_callout_calls(const wfp_policy *p, const char *name)
  * When it decides, it clears the right if the rule says clear_write_right
  * or the filter carries FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT, as the samples
  * do. ABSORB is set only with BLOCK. */
+static uint64_t injection_handle(pentry *e)
+{
+    if (!e->inj_handle && e->owner->host) e->inj_handle = wfp_host_injection_handle_create(e->owner->host);
+    return e->inj_handle;
+}
+
+static bool rule_matches(pentry *e, const prule *r, const wfp_incoming_values *in)
+{
+    if (r->states) {
+        wfp_host *h = e->owner->host;
+        uint32_t st = h ? wfp_host_query_injection_state(h, injection_handle(e), NULL) : WFP_PACKET_NOT_INJECTED;
+        if (!(r->states & (1u << st))) return false;
+    }
+    return wfp_policy_conditions_match(&r->when, in->values, in->count);
+}
+
 static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
                            void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
                            wfp_classify_out *out)
@@ -1322,7 +1351,7 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
 
     e->calls++;
     for (size_t i = 0; i < e->nrules && !hit; i++)
-        if (wfp_policy_conditions_match(&e->rules[i].when, in->values, in->count)) hit = &e->rules[i];
+        if (rule_matches(e, &e->rules[i], in)) hit = &e->rules[i];
     uint32_t action = hit ? hit->action : FWP_ACTION_CONTINUE;
 
     if (!(out->rights & FWPS_RIGHT_ACTION_WRITE)) {
@@ -1331,6 +1360,13 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
             if (hit->absorb) out->flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
         }
         return;
+    }
+    /* clone (and modify) and inject, then decide the original's fate
+     * (types-of-callouts: BLOCK + ABSORB it) */
+    if (hit && hit->inject && e->owner->host) {
+        wfp_inject_request req = hit->inj;
+        req.handle = injection_handle(e);
+        (void)wfp_host_inject(e->owner->host, &req); /* a refused injection: the copy is lost */
     }
     out->action_type = action;
     if (action == FWP_ACTION_CONTINUE) return;
@@ -1597,9 +1633,103 @@ static bool parse_sublayer(wfp_policy *p, wfp_policy_object *o, const wfp_yaml_n
     return parse_persistent(body, FWPM_SUBLAYER_FLAG_PERSISTENT, &d->flags, err);
 }
 
+/* `injection_state:` one FWPS_PACKET_INJECTION_STATE name or a list. */
+static bool parse_states(const wfp_yaml_node *n, uint32_t *states, wfp_yaml_errors *err)
+{
+    static const named names[] = {{"not_injected", WFP_PACKET_NOT_INJECTED},
+                                  {"injected_by_self", WFP_PACKET_INJECTED_BY_SELF},
+                                  {"injected_by_other", WFP_PACKET_INJECTED_BY_OTHER},
+                                  {"previously_injected_by_self", WFP_PACKET_PREVIOUSLY_INJECTED_BY_SELF}};
+    size_t count = wfp_yaml_is_scalar(n) ? 1 : 0;
+    char d[64];
+    if (!count && !wfp_yaml_expect(err, n, WFP_YAML_SEQUENCE, "injection_state")) return false;
+    if (!count) count = n->count;
+    for (size_t i = 0; i < count; i++) {
+        const wfp_yaml_node *v = wfp_yaml_is_scalar(n) ? n : n->items[i];
+        const char *s;
+        uint64_t st;
+        if (!wfp_yaml_get_string(err, v, "injection_state", &s)) return false;
+        if (!lookup_named(names, COUNT_OF(names), "FWPS_PACKET_", s, &st))
+            return wfp_yaml_error(err, v,
+                                  "unknown injection state %s (expected not_injected, injected_by_self, "
+                                  "injected_by_other or previously_injected_by_self)",
+                                  wfp_yaml_describe(v, d, sizeof d));
+        *states |= 1u << st;
+    }
+    return true;
+}
+
+static bool parse_endpoint(const wfp_yaml_node *m, const char *akey, const char *pkey, bool *set_a, uint8_t a[16],
+                           bool *set_p, uint16_t *port, uint8_t *ver, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *n;
+    const char *s;
+    uint64_t v;
+    if ((n = wfp_yaml_map_get(m, akey))) {
+        uint8_t av;
+        if (!wfp_yaml_get_string(err, n, akey, &s)) return false;
+        if (!wfp_ip_address_parse(s, a, &av))
+            return wfp_yaml_error(err, n, "inject.set.%s: expected an IPv4 or IPv6 address", akey);
+        if (*ver && *ver != av) return wfp_yaml_error(err, n, "inject.set: src and dst must be the same IP version");
+        *ver = av;
+        *set_a = true;
+    }
+    if ((n = wfp_yaml_map_get(m, pkey))) {
+        if (!wfp_yaml_get_uint64(err, n, pkey, 0, 65535, &v)) return false;
+        *port = (uint16_t)v;
+        *set_p = true;
+    }
+    return true;
+}
+
+/* `inject: clone`, or `inject: {kind:, delay:, set: {src:, dst:, sport:, dport:}}`. */
+static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
+{
+    static const char *const keys[] = {"kind", "delay", "set", NULL};
+    static const char *const set_keys[] = {"src", "dst", "sport", "dport", NULL};
+    static const named kinds[] = {{"network_send", WFP_INJECT_NETWORK_SEND},
+                                  {"network_receive", WFP_INJECT_NETWORK_RECEIVE},
+                                  {"transport_send", WFP_INJECT_TRANSPORT_SEND},
+                                  {"transport_receive", WFP_INJECT_TRANSPORT_RECEIVE}};
+    const wfp_yaml_node *v;
+    char d[64];
+    pr->inject = true;
+    if (wfp_yaml_scalar_is(n, "clone")) return true;
+    if (wfp_yaml_is_scalar(n))
+        return wfp_yaml_error(err, n, "inject: expected clone or a mapping with kind, delay, set (got %s)",
+                              wfp_yaml_describe(n, d, sizeof d));
+    if (!wfp_yaml_check_keys(err, n, "inject", keys)) return false;
+    if ((v = wfp_yaml_map_get(n, "kind"))) {
+        const char *s;
+        uint64_t k;
+        if (!wfp_yaml_get_string(err, v, "kind", &s)) return false;
+        if (!lookup_named(kinds, COUNT_OF(kinds), "FWPS_INJECT_", s, &k))
+            return wfp_yaml_error(err, v,
+                                  "unknown injection kind %s (expected network_send, network_receive, "
+                                  "transport_send or transport_receive)",
+                                  wfp_yaml_describe(v, d, sizeof d));
+        pr->inj.kind = (uint32_t)k;
+    }
+    if ((v = wfp_yaml_map_get(n, "delay"))) {
+        int64_t ns;
+        if (!wfp_yaml_get_duration(err, v, "delay", &ns)) return false; /* refuses negative ones */
+        pr->inj.delay_ns = (uint64_t)ns;
+    }
+    if ((v = wfp_yaml_map_get(n, "set"))) {
+        uint8_t ver = 0;
+        wfp_inject_request *q = &pr->inj;
+        if (!wfp_yaml_check_keys(err, v, "inject.set", set_keys)) return false;
+        if (!parse_endpoint(v, "src", "sport", &q->set_src, q->src, &q->set_sport, &q->sport, &ver, err) ||
+            !parse_endpoint(v, "dst", "dport", &q->set_dst, q->dst, &q->set_dport, &q->dport, &ver, err))
+            return false;
+    }
+    return true;
+}
+
 static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"when", "action", "clear_write_right", "absorb", NULL};
+    static const char *const keys[] = {"when",   "injection_state", "action", "clear_write_right",
+                                       "absorb", "inject",          NULL};
     static const named rule_actions[] = {
         {"permit", FWP_ACTION_PERMIT}, {"block", FWP_ACTION_BLOCK}, {"continue", FWP_ACTION_CONTINUE}};
     char d[64];
@@ -1634,6 +1764,8 @@ static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yam
         if ((n = wfp_yaml_map_get(r, "when")) &&
             !wfp_policy_conditions_parse(o->layer, n, "when", true, &pr->when, err))
             return false;
+        if ((n = wfp_yaml_map_get(r, "injection_state")) && !parse_states(n, &pr->states, err)) return false;
+        if ((n = wfp_yaml_map_get(r, "inject")) && !parse_inject(n, pr, err)) return false;
     }
     return true;
 }

@@ -34,6 +34,11 @@ const char *wfp_policy_kind_name(wfp_policy_kind kind);
 
 /* NULL when memory runs out. */
 wfp_policy *wfp_policy_create(void);
+/* The host whose callouts the policy declares: classify rules with
+ * `inject:` or `injection_state:` inject into it and ask it (none: such
+ * rules never inject, and see every packet as not injected). */
+struct wfp_host;
+void wfp_policy_set_host(wfp_policy *p, struct wfp_host *h);
 void wfp_policy_destroy(wfp_policy *p); /* accepts NULL */
 
 /* Adds a `policy:` mapping (keys providers, sublayers, callouts, filters,

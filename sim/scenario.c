@@ -125,25 +125,6 @@ static bool load_engine(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
 
 /* ---- hosts ------------------------------------------------------------- */
 
-static bool parse_address(const char *t, uint8_t out[16], uint8_t *version)
-{
-    uint32_t v4;
-    if (wfp_ipv4_parse(t, &v4)) {
-        memset(out, 0, 16);
-        out[0] = (uint8_t)(v4 >> 24);
-        out[1] = (uint8_t)(v4 >> 16);
-        out[2] = (uint8_t)(v4 >> 8);
-        out[3] = (uint8_t)v4;
-        *version = 4;
-        return true;
-    }
-    if (wfp_ipv6_parse(t, out)) {
-        *version = 6;
-        return true;
-    }
-    return false;
-}
-
 static bool load_address_list(wfp_yaml_errors *err, const wfp_yaml_node *n, const char *what, const char ***out,
                               size_t *count)
 {
@@ -154,7 +135,7 @@ static bool load_address_list(wfp_yaml_errors *err, const wfp_yaml_node *n, cons
         uint8_t a[16], ver;
         const char *t;
         if (!get_text(err, n->items[i], what, &t)) return false;
-        if (!parse_address(t, a, &ver))
+        if (!wfp_ip_address_parse(t, a, &ver))
             return wfp_yaml_error(err, n->items[i], "%s: expected an IPv4 or IPv6 address, not '%s'", what, t);
         (*out)[i] = t;
     }
@@ -315,7 +296,7 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
                     if ((y = wfp_yaml_map_get(sn, "local_address"))) {
                         uint8_t a[16], ver;
                         if (!get_text(err, y, "socket.local_address", &s->local_address)) return false;
-                        if (!parse_address(s->local_address, a, &ver))
+                        if (!wfp_ip_address_parse(s->local_address, a, &ver))
                             return wfp_yaml_error(err, y, "socket.local_address: expected an address");
                     }
                 }
@@ -566,7 +547,7 @@ static bool load_inline_packet(wfps_traffic *t, const wfp_yaml_node *pn, wfp_yam
         const char *key = k ? "dst" : "src", *txt;
         uint8_t a[16], ver;
         if (!wfp_yaml_require(err, l3, key, ip ? "ip" : "ip6", &v) || !get_text(err, v, key, &txt)) return false;
-        if (!parse_address(txt, a, &ver) || ver != sp->ip_version)
+        if (!wfp_ip_address_parse(txt, a, &ver) || ver != sp->ip_version)
             return wfp_yaml_error(err, v, "%s.%s: expected an IPv%d address, not '%s'", ip ? "ip" : "ip6", key,
                                   sp->ip_version, txt);
         memcpy(k ? sp->dst : sp->src, a, 16);
@@ -793,7 +774,8 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
     if (!wfp_yaml_check_keys(err, n, "expect", keys)) return false;
 
     if ((v = wfp_yaml_map_get(n, "packets"))) {
-        static const char *const pkeys[] = {"packet", "packets", "verdict", "layer", "filter", "reason", "host", NULL};
+        static const char *const pkeys[] = {"packet", "packets", "verdict", "layer",         "filter",
+                                            "reason", "host",    "injected_from", NULL};
         if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "expect.packets")) return false;
         for (size_t i = 0; i < v->count; i++) {
             const wfp_yaml_node *pn = v->items[i], *x;
@@ -830,6 +812,12 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
             if ((x = wfp_yaml_map_get(pn, "reason")) && !get_text(err, x, "expect.packets.reason", &ep->reason))
                 return false;
             if ((x = wfp_yaml_map_get(pn, "host")) && !get_text(err, x, "expect.packets.host", &ep->host)) return false;
+            ep->injected_from = -1;
+            if ((x = wfp_yaml_map_get(pn, "injected_from"))) {
+                uint64_t from;
+                if (!wfp_yaml_get_uint64(err, x, "expect.packets.injected_from", 0, INT64_MAX, &from)) return false;
+                ep->injected_from = (int64_t)from;
+            }
         }
     }
     if ((v = wfp_yaml_map_get(n, "classifications"))) {

@@ -78,6 +78,9 @@ typedef struct wfp_packet_record {
     const char *filter_name;
     uint32_t reason;   /* WFP_REASON_* of the deciding classify */
     const char *drop_reason; /* stack discard reason text, or NULL */
+    uint64_t injected_from;  /* a callout's injected copy: the packet being classified
+                                when it was injected; 0: from the traffic */
+    const char *injection_kind; /* "transport_receive"…; NULL when not injected */
     size_t ncalls;
     const wfp_call_record *calls;
 } wfp_packet_record;

@@ -106,6 +106,7 @@ typedef struct wfps_expect_packet {
     const char *filter;
     const char *reason;
     const char *host;
+    int64_t injected_from; /* -1 any; 0 not injected; N: a copy injected while packet N was classified */
 } wfps_expect_packet;
 
 typedef struct wfps_expect_call {
@@ -204,7 +205,8 @@ char *wfps_strdup(const char *s);
     X(classify_calls, "classify calls at every layer")                        \
     X(vetoes, "classifications decided by a veto")                            \
     X(flows_created, "ALE flows created")                                     \
-    X(reauthorizations, "reauthorization classifications")
+    X(reauthorizations, "reauthorization classifications")                    \
+    X(injected, "copies injected by callouts (counted in packets too)")
 int wfps_stat_id(const char *name);
 void wfps_stat_names(char *buf, size_t n);
 

@@ -285,10 +285,12 @@ typedef struct delivery {
     int64_t at;
     uint64_t seq;
     int host;
-    size_t record;
+    size_t record; /* SIZE_MAX: an injected copy, recorded when it enters */
     size_t len;
     uint32_t linktype;
     uint8_t *bytes;
+    uint64_t injected_from;  /* injected copies: the packet classified when injected */
+    wfp_host_injection inj;  /* its history; inj.ip is `bytes` */
 } delivery;
 
 typedef struct run {
@@ -452,6 +454,8 @@ static bool open_declared(run *ru, size_t i)
     return wfp_session_open(wfp_host_engine(ru->hosts[h].host), &d, &ru->sessions[i].s) == 0;
 }
 
+static uint32_t on_inject(void *ctx, wfp_host *host, const wfp_host_injection *inj);
+
 static bool setup(run *ru, wfp_yaml_errors *err)
 {
     const wfps_scenario *sc = ru->sc;
@@ -470,6 +474,8 @@ static bool setup(run *ru, wfp_yaml_errors *err)
             return wfp_yaml_error(err, sc->hosts[i].node, "host '%s': %s", sc->hosts[i].name, msg);
         h->policy = wfp_policy_create();
         if (!h->policy) return wfp_yaml_error(err, NULL, "out of memory");
+        wfp_policy_set_host(h->policy, h->host);
+        wfp_host_set_injector(h->host, on_inject, ru);
         d.name = "default";
         d.admin = true;
         d.user_sid = "S-1-5-18";
@@ -980,8 +986,81 @@ static bool enter_packet(run *ru, const wfp_packet *p, int only)
     return true;
 }
 
+/* A callout injected a copy of the packet being classified: it enters
+ * this host again after its delay, as the next packet number then. */
+static uint32_t on_inject(void *ctx, wfp_host *host, const wfp_host_injection *inj)
+{
+    run *ru = ctx;
+    int h = 0;
+    while ((size_t)h < ru->sc->nhosts && ru->hosts[h].host != host) h++;
+    if ((size_t)h == ru->sc->nhosts) return FWP_E_INVALID_PARAMETER;
+    if (inj->depth >= WFP_INJECT_MAX_DEPTH) {
+        set_error(ru->r,
+                  "packet %" PRIu64 " at host '%s': a copy injected %u times over: a callout re-injects its own "
+                  "copies (give its inject rule an injection_state: not_injected, or a rule for injected_by_self first)",
+                  ru->current_packet, ru->sc->hosts[h].name, inj->depth);
+        return FWP_E_INVALID_PARAMETER;
+    }
+    if (ru->ndeliveries == ru->deliveries_cap) {
+        size_t ncap = ru->deliveries_cap ? ru->deliveries_cap * 2 : 16;
+        delivery *nd = realloc(ru->deliveries, ncap * sizeof *nd);
+        if (!nd) return ERROR_NOT_ENOUGH_MEMORY;
+        ru->deliveries = nd;
+        ru->deliveries_cap = ncap;
+    }
+    delivery *d = &ru->deliveries[ru->ndeliveries];
+    memset(d, 0, sizeof *d);
+    d->bytes = malloc(inj->len ? inj->len : 1);
+    if (!d->bytes) return ERROR_NOT_ENOUGH_MEMORY;
+    if (inj->len) memcpy(d->bytes, inj->ip, inj->len);
+    ru->ndeliveries++;
+    d->host = h;
+    d->record = SIZE_MAX;
+    d->seq = ru->delivery_seq++;
+    d->len = inj->len;
+    d->linktype = WFP_LINKTYPE_RAW;
+    d->at = ru->now + (int64_t)inj->delay_ns;
+    d->injected_from = ru->current_packet;
+    d->inj = *inj;
+    d->inj.ip = NULL; /* set from `bytes` when it enters: the array may move */
+    return ERROR_SUCCESS;
+}
+
+/* An injected copy entering its host: a new packet record; if it leaves
+ * for another simulated host, that host receives it after the link delay. */
+static bool enter_injected(run *ru, delivery *d)
+{
+    const wfps_scenario *sc = ru->sc;
+    wfp_packet p;
+    wfp_packet_outcome out;
+    ru->r->stats[STAT_packets]++;
+    ru->r->stats[STAT_injected]++;
+    rpacket *rec = new_record(ru, sc->hosts[d->host].name, false);
+    if (!rec) return false;
+    rec->pub.injected_from = d->injected_from;
+    rec->pub.injection_kind = wfp_inject_kind_name(d->inj.kind);
+    ru->current_packet = rec->pub.number;
+    d->inj.ip = d->bytes;
+    uint32_t rc = wfp_host_packet_injected(ru->hosts[d->host].host, (uint64_t)ru->now, &d->inj, &out);
+    if (!record_outcome(ru, d->host, rec, &out)) return false;
+    if (rc) {
+        if (!ru->r->error)
+            set_error(ru->r, "packet %" PRIu64 " (injected) at host '%s': %s", rec->pub.number, sc->hosts[d->host].name,
+                      wfp_result_name(rc) ? wfp_result_name(rc) : "error");
+        return false;
+    }
+    wfp_packet_parse(WFP_LINKTYPE_RAW, d->bytes, (uint32_t)d->len, (uint32_t)d->len, (uint64_t)ru->now, &p);
+    if (out.permitted && out.path == WFP_HOST_PATH_OUTBOUND)
+        for (size_t h = 0; h < sc->nhosts; h++)
+            if ((int)h != d->host && packet_is_local(ru, (int)h, p.dst, p.ip_version))
+                return schedule_delivery(ru, (int)h, ru->r->npackets - 1, &p);
+    count_fate(ru, rec);
+    return true;
+}
+
 static bool deliver(run *ru, delivery *d)
 {
+    if (d->record == SIZE_MAX) return enter_injected(ru, d);
     wfp_packet p;
     wfp_packet_parse(d->linktype, d->bytes, (uint32_t)d->len, (uint32_t)d->len, (uint64_t)ru->now, &p);
     rpacket *rec = &ru->r->packets[d->record];
@@ -1368,6 +1447,15 @@ static void check_packets(run *ru)
             }
             if (ep->host && !name_matches(ep->host, p->pub.host))
                 fail(r, "%s: packet %" PRIu64 ": expected host %s, observed %s", pos, n, ep->host, p->pub.host);
+            if (ep->injected_from >= 0 && (uint64_t)ep->injected_from != p->pub.injected_from) {
+                char want[64] = "not injected", got[64] = "not injected";
+                if (ep->injected_from)
+                    snprintf(want, sizeof want, "injected while packet %" PRId64 " was classified", ep->injected_from);
+                if (p->pub.injected_from)
+                    snprintf(got, sizeof got, "injected while packet %" PRIu64 " was classified",
+                             p->pub.injected_from);
+                fail(r, "%s: packet %" PRIu64 ": expected %s, observed %s", pos, n, want, got);
+            }
         }
         if (ep->lo == ep->hi)
             outcome(ru, WFP_EXPECT_PACKETS, ep->node, before, msg_before, NULL, "packet %" PRIu64, ep->lo);

@@ -331,6 +331,8 @@ static bool bind_implicit(shim_ctx *c, shim_item *it, uint32_t proc)
 {
     shim_item b = *it;
     wfp_bind_request br;
+    if (c->inj)
+        return true; /* an injected copy is no socket call: nothing binds */
     b.proc = proc_of(c, proc);
     b.laddr_empty = true;
     b.iface = NULL;
@@ -359,7 +361,8 @@ static bool connect_auth(shim_ctx *c, shim_item *it, uint32_t proc)
     memcpy(cr.remote_address, it->raddr, 16);
     cr.remote_port = it->rport;
     a.layer_data = &cr;
-    if (!pass(c, LK_CONNECT_REDIRECT, &a, WFP_HOST_DISCARD_FILTER))
+    /* an injected copy is authorized ("ALE, optional") but is no connect() to redirect */
+    if (!c->inj && !pass(c, LK_CONNECT_REDIRECT, &a, WFP_HOST_DISCARD_FILTER))
         return false;
     a.layer_data = NULL;
     if (cr.redirected) {
@@ -729,7 +732,7 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
             host_ep *ep = wfpi_host_ep_find(h, WFP_IPPROTO_UDP, it->ver, it->laddr, it->lport, false);
             if (ep) {
                 proc = ep->proc;
-            } else {
+            } else if (!c->inj) {
                 host_ep ne;
                 /* §6.5 step 2: the client's implicit bind on first send */
                 if (!bind_implicit(c, it, proc))

@@ -325,6 +325,85 @@ uint32_t wfp_host_flow_associate_context(wfp_host *h, uint64_t flow_id, uint16_t
  * flow holds no such context. */
 uint32_t wfp_host_flow_remove_context(wfp_host *h, uint64_t flow_id, uint16_t layer_id, uint32_t callout_id);
 
+/* ---- packet injection (FwpsInject*, spec §4.4) ----------------------------- */
+
+/* FWPS_PACKET_INJECTION_STATE. */
+enum {
+    WFP_PACKET_NOT_INJECTED = 0,
+    WFP_PACKET_INJECTED_BY_SELF = 1,
+    WFP_PACKET_INJECTED_BY_OTHER = 2,
+    WFP_PACKET_PREVIOUSLY_INJECTED_BY_SELF = 3
+};
+
+/* Which FwpsInject*Async0 function: the path the copy re-enters. Incoming
+ * copies re-enter from the bottom (IPPACKET, TRANSPORT, ALE, DATAGRAM_DATA),
+ * outgoing ones from the top (ALE, TRANSPORT, IPPACKET), so network and
+ * transport injection differ only in the layers they may be called from
+ * (DRV packet-injection-functions). */
+enum {
+    WFP_INJECT_NETWORK_SEND = 1,
+    WFP_INJECT_NETWORK_RECEIVE = 2,
+    WFP_INJECT_TRANSPORT_SEND = 3,
+    WFP_INJECT_TRANSPORT_RECEIVE = 4
+};
+const char *wfp_inject_kind_name(uint32_t kind); /* "transport_send"…; NULL if unknown */
+
+/* An injection: the copy, who injected it and its injection history. */
+#define WFP_INJECT_MAX_DEPTH 16
+typedef struct wfp_host_injection {
+    uint32_t kind;             /* WFP_INJECT_* */
+    uint64_t handle;           /* the injecting handle */
+    uint64_t context;          /* injectionContext, returned by the state query */
+    uint64_t delay_ns;         /* out-of-band: re-enters this much later */
+    const uint8_t *ip;         /* the IP packet (LINKTYPE_RAW), lent to the injector */
+    size_t len;
+    uint32_t depth;            /* injections in its history, this one included */
+    uint64_t earlier[WFP_INJECT_MAX_DEPTH]; /* handles of the earlier ones, oldest first */
+} wfp_host_injection;
+
+/* Who re-enters injected copies into the simulation (the runner owns
+ * time): called from inside wfp_host_inject with the copy, valid during
+ * the call. Returns ERROR_SUCCESS or a code wfp_host_inject passes back. */
+typedef uint32_t (*wfp_host_injector_fn)(void *ctx, wfp_host *h, const wfp_host_injection *inj);
+void wfp_host_set_injector(wfp_host *h, wfp_host_injector_fn fn, void *ctx);
+
+/* FwpsInjectionHandleCreate0: a new non-zero handle. */
+uint64_t wfp_host_injection_handle_create(wfp_host *h);
+
+/* FwpsQueryPacketInjectionState0 for the packet being classified (inside a
+ * classifyFn at a layer that carries the packet); NOT_INJECTED elsewhere.
+ * `context` (optional) receives the injectionContext for the two *_SELF
+ * states. */
+uint32_t wfp_host_query_injection_state(const wfp_host *h, uint64_t handle, uint64_t *context);
+
+/* What a callout asks to inject. */
+typedef struct wfp_inject_request {
+    uint64_t handle;      /* from wfp_host_injection_handle_create */
+    uint64_t context;
+    uint32_t kind;        /* WFP_INJECT_*; 0: by the packet's direction and layer */
+    uint64_t delay_ns;    /* 0: inline (re-enters right after the original's walk) */
+    /* Rewrites of the clone (a modified copy); checksums are fixed. */
+    bool set_src, set_dst, set_sport, set_dport;
+    uint8_t src[16], dst[16]; /* v4: first 4 bytes */
+    uint16_t sport, dport;
+} wfp_inject_request;
+
+/* FwpsInject*Async0 of a clone (optionally modified) of the packet being
+ * classified. Only inside a classifyFn at a layer that carries the packet
+ * (not ALE-only classifies such as bind or closure): else
+ * FWP_E_INVALID_PARAMETER, as for a handle never created, a kind whose
+ * direction is not the packet's own addresses' (a send needs a local source,
+ * a receive a local destination), no injector, or a history of
+ * WFP_INJECT_MAX_DEPTH injections already (a callout that re-injects its
+ * own packets without checking their state would loop forever in Windows). */
+uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req);
+
+/* The injected copy re-entering the host at now_ns; as wfp_host_packet
+ * otherwise. Its classifies answer wfp_host_query_injection_state from
+ * `inj`'s history. */
+uint32_t wfp_host_packet_injected(wfp_host *h, uint64_t now_ns, const wfp_host_injection *inj,
+                                  wfp_packet_outcome *out);
+
 /* ---- statistics ------------------------------------------------------- */
 
 typedef struct wfp_host_stats {
@@ -338,6 +417,7 @@ typedef struct wfp_host_stats {
     uint64_t flows_created, flows_expired, flows_removed;
     uint64_t reauthorizations, reauth_blocked;
     uint64_t rst_sent, icmp_errors_sent;
+    uint64_t injected;   /* copies injected by callouts (wfp_host_inject) */
 } wfp_host_stats;
 
 void wfp_host_get_stats(const wfp_host *h, wfp_host_stats *out);

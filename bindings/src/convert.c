@@ -191,6 +191,7 @@ static PyStructSequence_Field packet_fields[] = {
     {"filter", "the deciding filter's scenario name, or None"},
     {"reason", "verdict reason of the deciding classify ('filter_block', ...)"},
     {"drop_reason", "the stack's discard reason ('no_listener', ...) or None"},
+    {"injected_from", "a callout's injected copy: the packet classified when it was injected; else None"},
     {"calls", "every classify call for the packet, in order (Verdict)"},
     {NULL, NULL}};
 
@@ -781,7 +782,7 @@ static PyObject *packet(pywfp_state *st, const wfp_packet_record *p)
            has_layer ? pywfp_layer_name(p->layer_id) : Py_NewRef(Py_None),
            has_layer ? PyLong_FromUnsignedLong(p->layer_id) : Py_NewRef(Py_None), u64(p->filter_id),
            pywfp_str_or_none(p->filter_name), pywfp_str_or_none(wfp_reason_name(p->reason)),
-           pywfp_str_or_none(p->drop_reason), calls);
+           pywfp_str_or_none(p->drop_reason), p->injected_from ? u64(p->injected_from) : Py_NewRef(Py_None), calls);
 }
 
 static PyObject *direction_name(uint32_t d)

@@ -277,6 +277,30 @@ grep -q "cut.pcap: record 15" "$tmp/cut.err" || fail "corrupt capture: message: 
 [ "$(wc -l <"$tmp/cut.jsonl")" = 16 ] || fail "corrupt capture: $(wc -l <"$tmp/cut.jsonl") packets, expected 14 + 2"
 grep -q '^captures: 2 (1 read, 1 unreadable)$' "$tmp/cut.err" || fail "corrupt capture: summary"
 
+# ---- injection: a callout's copies re-enter after their delay ---------------
+cat >"$tmp/geninj.py" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkpcap as m
+S, L = "10.0.0.9", "10.0.0.2"
+frames = [(1_000_000_000 * (n + 1), m.frame(m.ip(S, L, m.udp(S, L, 5000 + n, 53, b"q")), "ether", False))
+          for n in range(2)]
+m.write_pcap(sys.argv[2], 1, frames)
+EOF
+python3 "$tmp/geninj.py" "$src/tools/mkpcap" "$tmp/inj.pcap" || fail "cannot make inj.pcap"
+"$wfpsim" replay --json --scenario "$src/scenarios/injection/out-of-band-inspection.yaml" "$tmp/inj.pcap" \
+    >"$tmp/inj.jsonl" 2>"$tmp/inj.err"
+rc=$?
+[ "$rc" = 0 ] || fail "injection replay: exit $rc ($(cat "$tmp/inj.err"))"
+cat >"$tmp/inj.want" <<'EOF'
+{"packet": 1, "time_ns": 0, "direction": "in", "verdict": "block", "layer": "INBOUND_TRANSPORT_V4", "filter": "oob-filter", "reason": "absorbed"}
+{"packet": 2, "time_ns": 5000000, "direction": "in", "verdict": "permit", "layer": "DATAGRAM_DATA_V4", "filter": null, "reason": "no_match", "injected_from": 1}
+{"packet": 3, "time_ns": 1000000000, "direction": "in", "verdict": "block", "layer": "INBOUND_TRANSPORT_V4", "filter": "oob-filter", "reason": "absorbed"}
+{"packet": 4, "time_ns": 1005000000, "direction": "in", "verdict": "permit", "layer": "DATAGRAM_DATA_V4", "filter": null, "reason": "no_match", "injected_from": 3}
+EOF
+diff -u "$tmp/inj.want" "$tmp/inj.jsonl" >&2 || fail "injection replay: JSON lines differ"
+grep -q '^injected by callouts: 2 (counted in packets)$' "$tmp/inj.err" || fail "injection replay: summary line"
+
 # ---- the shared real captures ----------------------------------------------
 pcaps="$src/../shared/data/pcaps"
 if [ -d "$pcaps" ]; then

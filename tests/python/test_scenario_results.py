@@ -157,5 +157,17 @@ class NoGrowth(unittest.TestCase):
         self.assertLess(sys.getallocatedblocks() - blocks0, 500)
 
 
+class InjectedCopies(unittest.TestCase):
+    def test_copies_name_their_original(self):
+        r = wfpsim.Scenario.load(os.path.join(SCENARIOS, "injection", "inline-modification.yaml")).run()
+        self.assertTrue(r.passed, r.reason)
+        got = [(p.number, p.verdict, p.injected_from, p.layer) for p in r.packets]
+        self.assertEqual(got, [(1, "block", None, "OUTBOUND_TRANSPORT_V4"),
+                               (2, "permit", 1, "OUTBOUND_IPPACKET_V4"),
+                               (3, "block", None, "OUTBOUND_TRANSPORT_V4"),
+                               (4, "block", 3, "ALE_AUTH_CONNECT_V4")])
+        self.assertTrue(r.packets[0].absorbed)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -1071,6 +1071,66 @@ static void test_header_sizes(void **state)
     assert_int_equal(p.l4_header_len, 20);
 }
 
+/* A callout's modified copy: addresses and ports rewritten, checksums
+ * right again (the IPv4 header and the pseudo-header sums). */
+static void test_rewrite(void **state)
+{
+    /* EVIDENCE: INJ-MODIFY — DRV types-of-callouts: inline modification (the copy's bytes) */
+    uint8_t buf[FX_MAX], before[FX_MAX];
+    wfp_packet_spec s;
+    wfp_packet p;
+    wfp_packet_edit e;
+    size_t n;
+
+    (void)state;
+    fx_spec(&s, 4, WFP_IPPROTO_TCP);
+    s.sport = 50000;
+    s.dport = 8080;
+    s.payload = payload_bytes;
+    s.payload_len = 2;
+    n = build(&s, buf);
+    memset(&e, 0, sizeof e);
+    e.set_dst = true;
+    e.dst[0] = 192, e.dst[1] = 0, e.dst[2] = 2, e.dst[3] = 9;
+    e.set_dport = true;
+    e.dport = 80;
+    assert_true(wfp_packet_rewrite(buf, n, &e));
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, &p), WFP_PARSE_OK);
+    assert_int_equal(p.dst[0], 192);
+    assert_int_equal(p.dst[3], 9);
+    assert_int_equal(p.sport, 50000);
+    assert_int_equal(p.dport, 80);
+    assert_int_equal(wfp_checksum_finish(wfp_checksum_add(0, buf, 20)), 0);
+    assert_true(fx_l4_checksum_ok(&p));
+
+    fx_spec(&s, 6, WFP_IPPROTO_UDP);
+    s.sport = 53;
+    s.dport = 53000;
+    n = build(&s, buf);
+    memset(&e, 0, sizeof e);
+    e.set_src = true;
+    e.src[0] = 0x20, e.src[1] = 0x01, e.src[15] = 0x77;
+    e.set_sport = true;
+    e.sport = 5353;
+    assert_true(wfp_packet_rewrite(buf, n, &e));
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, &p), WFP_PARSE_OK);
+    assert_int_equal(p.src[15], 0x77);
+    assert_int_equal(p.sport, 5353);
+    assert_true(fx_l4_checksum_ok(&p));
+
+    /* ports on ICMP, or bytes that are not IP: refused, buffer unchanged */
+    fx_spec(&s, 4, WFP_IPPROTO_ICMP);
+    s.icmp_type = 8;
+    n = build(&s, buf);
+    memcpy(before, buf, n);
+    memset(&e, 0, sizeof e);
+    e.set_dport = true;
+    assert_false(wfp_packet_rewrite(buf, n, &e));
+    assert_memory_equal(buf, before, n);
+    buf[0] = 0x15;
+    assert_false(wfp_packet_rewrite(buf, n, &e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1080,6 +1140,7 @@ int main(void)
         cmocka_unit_test(test_build_icmp),
         cmocka_unit_test(test_build_rejects),
         cmocka_unit_test(test_build_deterministic),
+        cmocka_unit_test(test_rewrite),
         cmocka_unit_test(test_raw_linktypes),
         cmocka_unit_test(test_ethernet_vlan),
         cmocka_unit_test(test_ethernet_padding),

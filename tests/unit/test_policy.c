@@ -797,7 +797,24 @@ static void callout_layer_and_errors(void **state)
     apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{when: [{field: IP_REMOTE_PORT, match: equal_case_insensitive, value: 1}], action: block}]}]\n",
                    "{field", "FWP_E_MATCH_TYPE_MISMATCH");
     apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{when: {IP_REMOTE_PORT: 1}, action: block, sure: 1}]}]\n",
-                   "sure", "unknown key 'sure' in a classify rule (expected one of: when, action, clear_write_right, absorb)");
+                   "sure", "unknown key 'sure' in a classify rule (expected one of: when, injection_state, action, "
+                           "clear_write_right, absorb, inject)");
+    /* injection keys */
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{injection_state: mine, action: permit}]}]\n",
+                   "mine", "unknown injection state 'mine' (expected not_injected, injected_by_self, injected_by_other or "
+                           "previously_injected_by_self)");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: copy}]}]\n",
+                   "copy", "inject: expected clone or a mapping with kind, delay, set");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {kind: stream}}]}]\n",
+                   "stream", "unknown injection kind 'stream'");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {delay: -1s}}]}]\n",
+                   "-1s", "delay must be a duration");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {set: {dst: 10.0.0.1, src: '::1'}}}]}]\n",
+                   "10.0.0.1", "src and dst must be the same IP version");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {set: {dport: 70000}}}]}]\n",
+                   "70000", "dport");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {set: {ttl: 1}}}]}]\n",
+                   "ttl", "unknown key 'ttl' in inject.set");
     apply_fails_at(f, "callouts: [{name: d}]\n", "{name", "callout needs 'layer'");
 }
 

@@ -266,6 +266,44 @@ static void stats_keys(void **state)
     expect_load_error("wfpsim: 1\nexpect: {stats: {bogus: 1}}\n", "unknown stat");
 }
 
+/* injection: inject / injection_state rules, expect.packets.injected_from,
+ * stats.injected, and a callout that re-injects its own copies */
+#define INJECTOR(first_rule)                                                                     \
+    "policy:\n"                                                                                  \
+    "  callouts:\n"                                                                              \
+    "    - name: inj\n"                                                                          \
+    "      layer: OUTBOUND_TRANSPORT_V4\n"                                                       \
+    "      classify:\n" first_rule                                                               \
+    "        - {action: block, absorb: true, clear_write_right: true, inject: clone}\n"          \
+    "  filters: [{name: f, layer: OUTBOUND_TRANSPORT_V4, action: callout_terminating, callout: inj}]\n"
+static void injection_keys(void **state)
+{
+    (void)state;
+    const char *self = "        - {injection_state: [injected_by_self, previously_injected_by_self], action: permit}\n";
+    char text[2048];
+    snprintf(text, sizeof text,
+             "wfpsim: 1\n" HOST INJECTOR("%s") "traffic:\n" SYN_OUT("1ms", "50000")
+             "expect:\n  packets: [{packet: 1, verdict: block, injected_from: 0}, {packet: 2, verdict: permit, injected_from: 1}]\n"
+             "  stats: {packets: 2, injected: 1, absorbed: 1, permitted: 1}\n",
+             self);
+    expect_pass(text);
+    snprintf(text, sizeof text,
+             "wfpsim: 1\n" HOST INJECTOR("%s") "traffic:\n" SYN_OUT("1ms", "50000")
+             "expect: {packets: [{packet: 2, injected_from: 2}], stats: {injected: 3}}\n",
+             self);
+    expect_fail(text, "expected injected while packet 2 was classified, observed injected while packet 1 was classified");
+    expect_fail(text, "stats.injected: expected 3, observed 1");
+    expect_load_error("wfpsim: 1\nexpect: {packets: [{packet: 1, injected_from: x}]}\n", "injected_from");
+
+    /* no rule for its own copies: each copy is injected again, until the
+     * history is full — an error naming the cause */
+    wfp_scenario_result *r = run_text("wfpsim: 1\n" HOST INJECTOR("") "traffic:\n" SYN_OUT("1ms", "50000"), NULL, 0);
+    assert_false(wfp_scenario_result_passed(r));
+    if (!strstr(wfp_scenario_result_reason(r), "re-injects its own copies"))
+        fail_msg("unexpected reason: %s", wfp_scenario_result_reason(r));
+    wfp_scenario_result_free(r);
+}
+
 /* reboot: persistent filters stay, static ones go, boot-time rule until BFE start */
 static void reboot_step(void **state)
 {
@@ -287,6 +325,7 @@ int main(void)
         cmocka_unit_test(transaction_steps),  cmocka_unit_test(notification_keys),
         cmocka_unit_test(traffic_keys),       cmocka_unit_test(classification_keys),
         cmocka_unit_test(stats_keys),         cmocka_unit_test(reboot_step),
+        cmocka_unit_test(injection_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

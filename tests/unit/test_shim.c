@@ -1639,6 +1639,219 @@ static void test_determinism(void **state)
     hf_free(b);
 }
 
+/* ---- packet injection (spec §4.4; DRV packet-injection-functions) ------------ */
+
+typedef struct inj_callout {
+    wfp_host *h;
+    uint64_t a, b;          /* two injection handles: "ours" and another driver's */
+    int step;               /* 0: inject with a; 1: re-inject with b; 2+: permit */
+    bool loop;              /* inject with a every time, never checking */
+    uint32_t kind;          /* WFP_INJECT_*; 0: auto */
+    uint32_t state_a[8], state_b[8];
+    uint64_t ctx_a[8];
+    int calls;
+    uint32_t rc[8];
+} inj_callout;
+
+typedef struct inj_queue {
+    uint8_t bytes[20][2000];
+    wfp_host_injection inj[20];
+    int n;
+} inj_queue;
+
+static uint32_t inj_collect(void *ctx, wfp_host *h, const wfp_host_injection *inj)
+{
+    inj_queue *q = ctx;
+    (void)h;
+    assert_true(q->n < 20 && inj->len <= sizeof q->bytes[0]);
+    memcpy(q->bytes[q->n], inj->ip, inj->len);
+    q->inj[q->n] = *inj;
+    q->inj[q->n].ip = q->bytes[q->n];
+    q->n++;
+    return 0;
+}
+
+static void inj_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
+                         void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
+                         wfp_classify_out *out)
+{
+    inj_callout *c = ctx;
+    wfp_inject_request r;
+    int i = c->calls < 8 ? c->calls : 7;
+    (void)in;
+    (void)meta;
+    (void)layer_data;
+    (void)filter;
+    (void)flow_context;
+    c->calls++;
+    c->state_a[i] = wfp_host_query_injection_state(c->h, c->a, &c->ctx_a[i]);
+    c->state_b[i] = wfp_host_query_injection_state(c->h, c->b, NULL);
+    memset(&r, 0, sizeof r);
+    if (c->loop || c->step < 2) {
+        r.handle = c->loop || c->step == 0 ? c->a : c->b;
+        r.context = 0x1000u + (uint64_t)c->step;
+        r.kind = c->kind;
+        if (c->step == 0) {
+            r.set_sport = true; /* a modified copy: source port 5000 → 6000 */
+            r.sport = 6000;
+        }
+        c->rc[i] = wfp_host_inject(c->h, &r);
+        c->step++;
+        out->action_type = FWP_ACTION_BLOCK;
+        out->flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+        out->rights &= ~FWPS_RIGHT_ACTION_WRITE;
+        return;
+    }
+    out->action_type = FWP_ACTION_PERMIT;
+}
+
+static void inj_setup(hf *x, inj_callout *c, inj_queue *q)
+{
+    wfp_guid key = fx_callout(&x->f, "inj", "INBOUND_TRANSPORT_V4");
+    wfp_callout_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.callout_key = key;
+    reg.classify = inj_classify;
+    reg.ctx = c;
+    c->h = x->h;
+    c->a = wfp_host_injection_handle_create(x->h);
+    c->b = wfp_host_injection_handle_create(x->h);
+    assert_true(c->a != 0 && c->b != 0 && c->a != c->b);
+    assert_int_equal(wfp_host_callout_register(x->h, &reg, NULL), 0);
+    (void)fx_callout_filter(&x->f, "inj-f", "INBOUND_TRANSPORT_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING,
+                            &key, 0);
+    wfp_host_set_injector(x->h, inj_collect, q);
+}
+
+/* NOT_INJECTED on the wire; a copy is INJECTED_BY_SELF for its injector
+ * and INJECTED_BY_OTHER for anyone else; re-injected by another handle it
+ * is PREVIOUSLY_INJECTED_BY_SELF for the first (DDI
+ * FwpsQueryPacketInjectionState0, FWPS_PACKET_INJECTION_STATE). Copies
+ * re-enter from the bottom, with their rewrites. */
+static void test_injection_state(void **state)
+{
+    /* EVIDENCE: INJ-STATE — DDI FwpsQueryPacketInjectionState0 */
+    /* EVIDENCE: INJ-REENTER — DRV packet-injection-functions: incoming copies re-enter from the bottom */
+    hf *x = *state;
+    inj_callout c;
+    inj_queue *q = calloc(1, sizeof *q);
+    wfp_packet p;
+    memset(&c, 0, sizeof c);
+    inj_setup(x, &c, q);
+
+    const wfp_packet_outcome *o = run(x, 1, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 4));
+    assert_false(o->permitted);
+    assert_true(o->absorbed);
+    assert_int_equal(c.state_a[0], WFP_PACKET_NOT_INJECTED);
+    assert_int_equal(c.state_b[0], WFP_PACKET_NOT_INJECTED);
+    assert_int_equal(c.rc[0], 0);
+    assert_int_equal(q->n, 1);
+    assert_int_equal(q->inj[0].kind, WFP_INJECT_TRANSPORT_RECEIVE); /* a transport layer, inbound */
+    assert_int_equal(q->inj[0].depth, 1);
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, q->bytes[0], (uint32_t)q->inj[0].len,
+                                      (uint32_t)q->inj[0].len, 0, &p),
+                     0);
+    assert_int_equal(p.sport, 6000);
+    assert_int_equal(p.dport, 53);
+
+    /* the copy: seen by its injector as self, by the other handle as other;
+     * the callout re-injects it with the other handle */
+    x->nobs = 0;
+    assert_int_equal(wfp_host_packet_injected(x->h, 2, &q->inj[0], &x->out), 0);
+    expect_layers(&x->out, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT");
+    assert_int_equal(c.state_a[1], WFP_PACKET_INJECTED_BY_SELF);
+    assert_int_equal(c.ctx_a[1], 0x1000u);
+    assert_int_equal(c.state_b[1], WFP_PACKET_INJECTED_BY_OTHER);
+    assert_int_equal(q->n, 2);
+    assert_int_equal(q->inj[1].depth, 2);
+    assert_int_equal(q->inj[1].earlier[0], c.a);
+
+    /* the re-injected copy: previously ours, now the other's */
+    x->nobs = 0;
+    assert_int_equal(wfp_host_packet_injected(x->h, 3, &q->inj[1], &x->out), 0);
+    assert_int_equal(c.state_a[2], WFP_PACKET_PREVIOUSLY_INJECTED_BY_SELF);
+    assert_int_equal(c.state_b[2], WFP_PACKET_INJECTED_BY_SELF);
+    assert_true(x->out.permitted); /* step 2: permitted, up to the datagram layer */
+    expect_layers(&x->out, false,
+                  "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA");
+    wfp_host_stats st;
+    wfp_host_get_stats(x->h, &st);
+    assert_int_equal(st.injected, 2);
+    /* outside a classify there is no packet to inject or to ask about */
+    assert_int_equal(wfp_host_query_injection_state(x->h, c.a, NULL), WFP_PACKET_NOT_INJECTED);
+    wfp_inject_request r;
+    memset(&r, 0, sizeof r);
+    r.handle = c.a;
+    assert_int_equal(wfp_host_inject(x->h, &r), FWP_E_INVALID_PARAMETER);
+    free(q);
+}
+
+/* Refusals: a handle never created, a send of an inbound packet (its
+ * source is not ours), no injector; and a callout that re-injects its own
+ * copies without looking stops at WFP_INJECT_MAX_DEPTH. */
+static void test_injection_refused(void **state)
+{
+    hf *x = *state;
+    inj_callout c;
+    inj_queue *q = calloc(1, sizeof *q);
+    memset(&c, 0, sizeof c);
+    inj_setup(x, &c, q);
+    c.loop = true;
+    uint64_t good = c.a;
+    c.a = 999; /* never created */
+    (void)run(x, 1, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(c.rc[0], FWP_E_INVALID_PARAMETER);
+    assert_int_equal(q->n, 0);
+    c.a = good;
+    wfp_host_set_injector(x->h, NULL, NULL);
+    (void)run(x, 2, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(c.rc[1], FWP_E_INVALID_PARAMETER);
+    wfp_host_set_injector(x->h, inj_collect, q);
+
+    /* the loop: every copy is injected again until the history is full */
+    c.calls = 0;
+    (void)run(x, 3, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    int rounds = 0;
+    while (q->n > 0) {
+        wfp_host_injection inj = q->inj[q->n - 1];
+        static uint8_t keep[2000];
+        memcpy(keep, inj.ip, inj.len);
+        inj.ip = keep;
+        q->n = 0;
+        c.calls = 0;
+        assert_int_equal(wfp_host_packet_injected(x->h, 4, &inj, &x->out), 0);
+        rounds++;
+        assert_true(rounds <= WFP_INJECT_MAX_DEPTH);
+        if (inj.depth == WFP_INJECT_MAX_DEPTH)
+            assert_int_equal(c.rc[0], FWP_E_INVALID_PARAMETER);
+    }
+    assert_int_equal(rounds, WFP_INJECT_MAX_DEPTH);
+    free(q);
+}
+
+/* A send must leave from one of the host's addresses (DRV
+ * packet-injection-functions: the destination path); an inbound packet's
+ * source is not. */
+static void test_injection_wrong_direction(void **state)
+{
+    hf *x = *state;
+    inj_callout c;
+    inj_queue *q = calloc(1, sizeof *q);
+    memset(&c, 0, sizeof c);
+    inj_setup(x, &c, q);
+    c.kind = WFP_INJECT_TRANSPORT_SEND;
+    (void)run(x, 1, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(c.rc[0], FWP_E_INVALID_PARAMETER);
+    assert_int_equal(q->n, 0);
+    c.kind = WFP_INJECT_NETWORK_RECEIVE;
+    c.step = 0;
+    (void)run(x, 2, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(c.rc[1], 0);
+    assert_int_equal(q->n, 1);
+    assert_int_equal(q->inj[0].kind, WFP_INJECT_NETWORK_RECEIVE);
+    free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1680,6 +1893,9 @@ int main(void)
         cmocka_unit_test(test_connect_redirect),
         cmocka_unit_test(test_bind_redirect),
         cmocka_unit_test(test_forwarding),
+        cmocka_unit_test_setup_teardown(test_injection_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_injection_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_injection_wrong_direction, setup, teardown),
         cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

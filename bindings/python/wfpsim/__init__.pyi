@@ -245,6 +245,7 @@ class PacketRecord(Tuple[Any, ...]):
     filter: Optional[str]
     reason: Optional[str]
     drop_reason: Optional[str]
+    injected_from: Optional[int]
     calls: Tuple[Verdict, ...]
 
 class ScenarioNetEvent(Tuple[Any, ...]):

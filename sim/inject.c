@@ -1,0 +1,154 @@
+/* inject.c — packet injection (FwpsInject*Async0) and injection state
+ * (FwpsQueryPacketInjectionState0), spec §4.4.
+ *
+ * A callout injects a clone, possibly modified, of the packet it is
+ * classifying. The host does not own time, so the copy goes to the
+ * injector (the scenario runner or replay), which hands it back through
+ * wfp_host_packet_injected when it is due. The copy then walks the shims
+ * like any packet of its direction — incoming copies from the bottom,
+ * outgoing ones from the top (DRV packet-injection-functions) — and every
+ * classify of it can ask who injected it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_int.h"
+#include "wfp_result_codes.h"
+
+static const char *const kind_names[] = {NULL, "network_send", "network_receive", "transport_send",
+                                         "transport_receive"};
+
+const char *wfp_inject_kind_name(uint32_t kind)
+{
+    return kind < sizeof kind_names / sizeof kind_names[0] ? kind_names[kind] : NULL;
+}
+
+void wfp_host_set_injector(wfp_host *h, wfp_host_injector_fn fn, void *ctx)
+{
+    if (!h)
+        return;
+    h->injector = fn;
+    h->injector_ctx = ctx;
+}
+
+uint64_t wfp_host_injection_handle_create(wfp_host *h)
+{
+    return h ? ++h->next_injection_handle : 0;
+}
+
+uint32_t wfp_host_query_injection_state(const wfp_host *h, uint64_t handle, uint64_t *context)
+{
+    const wfp_host_injection *inj = h && h->cur_pkt ? h->cur_inj : NULL;
+    if (!inj || !inj->depth)
+        return WFP_PACKET_NOT_INJECTED;
+    if (inj->handle == handle) {
+        if (context)
+            *context = inj->context;
+        return WFP_PACKET_INJECTED_BY_SELF;
+    }
+    /* injected by us once, then cloned and re-injected by someone else */
+    for (uint32_t i = 0; i + 1 < inj->depth && i < WFP_INJECT_MAX_DEPTH; i++)
+        if (inj->earlier[i] == handle) {
+            if (context)
+                *context = inj->context;
+            return WFP_PACKET_PREVIOUSLY_INJECTED_BY_SELF;
+        }
+    return WFP_PACKET_INJECTED_BY_OTHER;
+}
+
+static bool is_network_layer(uint16_t layer_id)
+{
+    const wfp_layer_info *li = wfp_catalog_layer_by_id(layer_id);
+    return li && (strstr(li->name, "IPPACKET") || strstr(li->name, "IPFORWARD"));
+}
+
+uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
+{
+    const wfp_packet *p;
+    const wfp_host_injection *prev;
+    wfp_host_injection inj;
+    wfp_packet_edit edit;
+    uint8_t ver, *copy;
+    size_t len;
+    uint32_t kind, rc;
+    bool send;
+    if (!h || !req || !h->cur_pkt || !h->injector || !req->handle || req->handle > h->next_injection_handle)
+        return FWP_E_INVALID_PARAMETER;
+    p = h->cur_pkt;
+    prev = h->cur_inj;
+    if (prev && prev->depth >= WFP_INJECT_MAX_DEPTH)
+        return FWP_E_INVALID_PARAMETER;
+    kind = req->kind;
+    if (!kind) {
+        bool out = h->cur_direction == FWP_DIRECTION_OUTBOUND;
+        kind = is_network_layer(h->cur_layer) ? (out ? WFP_INJECT_NETWORK_SEND : WFP_INJECT_NETWORK_RECEIVE)
+                                              : (out ? WFP_INJECT_TRANSPORT_SEND : WFP_INJECT_TRANSPORT_RECEIVE);
+    }
+    if (!wfp_inject_kind_name(kind))
+        return FWP_E_INVALID_PARAMETER;
+    if (p->l3_offset > p->cap_len)
+        return FWP_E_INVALID_PARAMETER;
+    len = p->cap_len - p->l3_offset;
+    if (p->ip_total_len && p->ip_total_len < len)
+        len = p->ip_total_len; /* no link trailer */
+    copy = h->a->alloc(h->a->ctx, len ? len : 1);
+    if (!copy)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    memcpy(copy, p->data + p->l3_offset, len);
+    memset(&edit, 0, sizeof edit);
+    edit.set_src = req->set_src;
+    edit.set_dst = req->set_dst;
+    edit.set_sport = req->set_sport;
+    edit.set_dport = req->set_dport;
+    memcpy(edit.src, req->src, 16);
+    memcpy(edit.dst, req->dst, 16);
+    edit.sport = req->sport;
+    edit.dport = req->dport;
+    if (!wfp_packet_rewrite(copy, len, &edit)) {
+        h->a->free(h->a->ctx, copy);
+        return FWP_E_INVALID_PARAMETER;
+    }
+    /* the copy's own addresses decide its path: a send must leave from
+     * here, a receive must be for here */
+    ver = p->ip_version == 6 ? FWP_IP_VERSION_V6 : FWP_IP_VERSION_V4;
+    send = kind == WFP_INJECT_NETWORK_SEND || kind == WFP_INJECT_TRANSPORT_SEND;
+    {
+        const uint8_t *src = req->set_src ? req->src : p->src;
+        const uint8_t *dst = req->set_dst ? req->dst : p->dst;
+        if (send ? !wfpi_host_is_local(h, ver, src) : !wfpi_host_is_local(h, ver, dst)) {
+            h->a->free(h->a->ctx, copy);
+            return FWP_E_INVALID_PARAMETER;
+        }
+    }
+    memset(&inj, 0, sizeof inj);
+    inj.kind = kind;
+    inj.handle = req->handle;
+    inj.context = req->context;
+    inj.delay_ns = req->delay_ns;
+    inj.ip = copy;
+    inj.len = len;
+    inj.depth = prev ? prev->depth + 1 : 1;
+    if (prev) {
+        memcpy(inj.earlier, prev->earlier, sizeof inj.earlier);
+        inj.earlier[prev->depth - 1] = prev->handle;
+    }
+    rc = h->injector(h->injector_ctx, h, &inj);
+    if (!rc)
+        h->stats.injected++;
+    h->a->free(h->a->ctx, copy);
+    return rc;
+}
+
+uint32_t wfp_host_packet_injected(wfp_host *h, uint64_t now_ns, const wfp_host_injection *inj,
+                                  wfp_packet_outcome *out)
+{
+    wfp_packet p;
+    if (!h || !inj || !inj->ip || !inj->depth || inj->depth > WFP_INJECT_MAX_DEPTH) {
+        if (out) {
+            memset(out, 0, sizeof *out);
+            out->layer_id = UINT16_MAX;
+        }
+        return FWP_E_INVALID_PARAMETER;
+    }
+    wfp_packet_parse(WFP_LINKTYPE_RAW, inj->ip, (uint32_t)inj->len, (uint32_t)inj->len, now_ns, &p);
+    return wfpi_host_run_packet(h, now_ns, &p, NULL, inj, out);
+}
