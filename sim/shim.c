@@ -748,8 +748,7 @@ static void dgram_in(shim_ctx *c, const wfp_packet *p, shim_item *it)
         if (!flow_established(c, f, it))
             return;
     }
-    if (!f->mcast) /* only outbound traffic refreshes multicast state */
-        f->last_ns = c->now;
+    f->last_ns = c->now;
     d = *it;
     d.proc = NULL;
     (void)pass(c, LK_DATAGRAM, &d, WFP_HOST_DISCARD_FILTER);
