@@ -13,6 +13,10 @@
 #include <string.h>
 
 #define TCP_TIME_WAIT_NS (120ull * 1000000000ull)
+/* W32 ale-multicast-broadcast-traffic: the default lifetime of the state an
+ * outbound multicast/broadcast datagram creates (FWP_CLASSIFY_OPTION_
+ * MCAST_BCAST_LIFETIME would change it; classify options are not modelled). */
+#define MCAST_STATE_NS (4ull * 1000000000ull)
 
 static uint64_t mix(uint64_t h, uint64_t x)
 {
@@ -178,6 +182,8 @@ static void unlink_flow(wfp_host *h, host_flow *f)
     delete_contexts(h, f);
     if (f->redirected)
         h->nredirected--;
+    if (f->mcast)
+        h->nmcast--;
     s = slot_of(t, f);
     if (s != SIZE_MAX) {
         t->state[s] = 2;
@@ -207,6 +213,8 @@ static void expire_flow(wfp_host *h, host_flow *f)
 static bool expired(const wfp_host *h, const host_flow *f, uint64_t now)
 {
     uint64_t idle = now >= f->last_ns ? now - f->last_ns : 0;
+    if (f->mcast)
+        return idle >= MCAST_STATE_NS;
     if (f->key.proto == WFP_IPPROTO_TCP)
         return f->tcp == TCP_CLOSED && idle >= TCP_TIME_WAIT_NS;
     if (f->key.proto == WFP_IPPROTO_ICMP || f->key.proto == WFP_IPPROTO_ICMPV6)
@@ -307,6 +315,55 @@ const host_flow *wfpi_flow_at(const wfp_host *h, size_t i)
         if (i == 0)
             return t->v[j];
         i--;
+    }
+    return NULL;
+}
+
+/* ---- multicast/broadcast state (C37; W32 ale-multicast-broadcast-traffic) ----
+ *
+ * An outbound non-TCP datagram to a multicast or broadcast address creates
+ * an ordinary outbound flow marked `mcast`: it lives 4 s (not the unicast
+ * idle timeout), only outbound traffic refreshes it, and while it lives it
+ * admits inbound datagrams from any remote address to its local endpoint
+ * without an ALE_AUTH_RECV_ACCEPT classify. */
+
+bool wfpi_addr_is_mcast_bcast(uint8_t ver, const uint8_t *addr)
+{
+    uint8_t t = wfpi_addr_type(ver, addr);
+    return t == WFPI_NLAT_MULTICAST || t == WFPI_NLAT_BROADCAST;
+}
+
+void wfpi_flow_set_mcast(wfp_host *h, host_flow *f)
+{
+    if (f->mcast)
+        return;
+    f->mcast = true;
+    h->nmcast++;
+}
+
+/* The live mcast flow whose state admits an inbound datagram keyed `k`:
+ * same family, protocol and local endpoint (port; ICMP: type, code, echo
+ * id). Any remote address and any local address match, since replies come
+ * from anyone and inbound multicast/broadcast is addressed to the group.
+ * Sim-defined: a flow waiting for reauthorization admits nothing (the
+ * datagram takes the RECV_ACCEPT path); the scan is O(flows) but runs only
+ * while such a flow exists, and never expires flows itself (no compaction
+ * under the caller). */
+host_flow *wfpi_flow_mcast_state(wfp_host *h, const flow_key *k, uint64_t now)
+{
+    flow_table *t = &h->flows;
+    bool icmp = k->proto == WFP_IPPROTO_ICMP || k->proto == WFP_IPPROTO_ICMPV6;
+    if (!h->nmcast)
+        return NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        host_flow *f = t->v[i];
+        if (f->dead || !f->mcast || f->reauth_pending || expired(h, f, now))
+            continue;
+        if (f->key.ver != k->ver || f->key.proto != k->proto || f->key.lport != k->lport)
+            continue;
+        if (icmp && (f->key.rport != k->rport || f->key.icmp_id != k->icmp_id))
+            continue;
+        return f;
     }
     return NULL;
 }

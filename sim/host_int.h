@@ -187,6 +187,7 @@ typedef struct host_flow {
     bool redirected;      /* connect/bind redirected: `orig` is the application's tuple */
     bool conn_redirected; /* by ALE_CONNECT_REDIRECT: IS_CONNECTION_REDIRECTED */
     flow_key orig;
+    bool mcast;           /* outbound multicast/broadcast state (C37): 4 s, admits any inbound */
 } host_flow;
 
 typedef struct flow_table {
@@ -235,6 +236,7 @@ struct wfp_host {
     wfp_flow_context_ops flow_ops;
     const host_flow *ctx_flow; /* the flow of the classify in progress */
     size_t nredirected;        /* live redirected flows */
+    size_t nmcast;             /* live outbound multicast/broadcast flows (C37) */
 
     flow_table flows;
     uint16_t lid[LK_COUNT_][2]; /* [layer kind][FWP_IP_VERSION_*] */
@@ -364,6 +366,10 @@ host_flow *wfpi_flow_by_id(wfp_host *h, uint64_t id);
 const host_reg *wfpi_host_reg_by_id(const wfp_host *h, uint32_t callout_id);
 size_t wfpi_flows_live(const wfp_host *h);
 const host_flow *wfpi_flow_at(const wfp_host *h, size_t i);
+/* Multicast/broadcast state (C37). */
+bool wfpi_addr_is_mcast_bcast(uint8_t ver, const uint8_t *addr);
+void wfpi_flow_set_mcast(wfp_host *h, host_flow *f);
+host_flow *wfpi_flow_mcast_state(wfp_host *h, const flow_key *k, uint64_t now);
 
 /* shim.c */
 bool wfpi_shim_init(wfp_host *h, char *err, size_t errlen);

@@ -659,6 +659,48 @@ static bool has_proto_socket(const wfp_host *h, uint8_t proto)
     return false;
 }
 
+/* ---- multicast and broadcast (C37; W32 ale-multicast-broadcast-traffic) ---- */
+
+/* An inbound datagram with no flow of its own, its socket found. Returns
+ * false to leave it to the unicast path. Admitted by a live outbound
+ * multicast/broadcast state: INBOUND_TRANSPORT → DATAGRAM_DATA, no ALE,
+ * FLOW_HANDLE of that state, which it does not refresh and to which it adds
+ * no flow. Otherwise, addressed to a multicast/broadcast group: Windows
+ * maps all such traffic to one global ALE flow and reauthorizes it per
+ * packet, so every datagram is classified at RECV_ACCEPT (IS_REAUTHORIZE,
+ * reason NEW_INBOUND_MCAST_BCAST_PACKET) and no per-peer flow is created
+ * (sim-defined: the global flow itself is not represented; no FLOW_HANDLE,
+ * no FLOW_ESTABLISHED; a block drops that datagram only). */
+static bool dgram_in_mcast(shim_ctx *c, shim_item *it, const flow_key *k, uint32_t proc)
+{
+    host_flow *st = wfpi_flow_mcast_state(c->h, k, c->now);
+    shim_item d;
+    if (st) {
+        it->flow_id = st->id;
+        c->out->flow_id = st->id;
+        if (!pass(c, LK_IN_TRANSPORT, it, WFP_HOST_DISCARD_FILTER))
+            return true;
+    } else if (wfpi_addr_is_mcast_bcast(it->ver, it->laddr)) {
+        it->ale_classify_required = true;
+        if (!pass(c, LK_IN_TRANSPORT, it, WFP_HOST_DISCARD_FILTER))
+            return true;
+        it->ale_classify_required = false;
+        it->proc = proc_of(c, proc);
+        it->flags |= FWP_CONDITION_FLAG_IS_REAUTHORIZE;
+        it->reauth_reason = FWP_CONDITION_REAUTHORIZE_REASON_NEW_INBOUND_MCAST_BCAST_PACKET;
+        if (!pass(c, LK_RECV_ACCEPT, it, WFP_HOST_DISCARD_FILTER))
+            return true;
+        it->flags &= ~FWP_CONDITION_FLAG_IS_REAUTHORIZE;
+        it->reauth_reason = 0;
+    } else {
+        return false;
+    }
+    d = *it;
+    d.proc = NULL;
+    (void)pass(c, LK_DATAGRAM, &d, WFP_HOST_DISCARD_FILTER);
+    return true;
+}
+
 static void dgram_in(shim_ctx *c, const wfp_packet *p, shim_item *it)
 {
     wfp_host *h = c->h;
@@ -692,6 +734,8 @@ static void dgram_in(shim_ctx *c, const wfp_packet *p, shim_item *it)
             }
             proc = wfpi_host_owner(h, it->proto, 0, false);
         }
+        if (dgram_in_mcast(c, it, &k, proc))
+            return;
         /* §6.5 step 5: INBOUND_TRANSPORT → RECV_ACCEPT → FLOW_ESTABLISHED → DATAGRAM_DATA */
         it->ale_classify_required = true;
         if (!pass(c, LK_IN_TRANSPORT, it, WFP_HOST_DISCARD_FILTER))
@@ -755,6 +799,8 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
         f = new_out_flow(c, it, p, &k, proc);
         if (!f)
             return;
+        if (wfpi_addr_is_mcast_bcast(it->ver, it->raddr))
+            wfpi_flow_set_mcast(h, f); /* C37: 4 s state admitting any inbound */
         it->flow_id = f->id;
         if (!flow_established(c, f, it))
             return;
@@ -871,12 +917,6 @@ static void fragment_in(shim_ctx *c, const wfp_packet *p, const host_if *ifc)
     transport_in(c, w, &it);
 }
 
-static bool is_multi_or_broadcast(uint8_t ver, const uint8_t *a)
-{
-    uint8_t t = wfpi_addr_type(ver, a);
-    return t == WFPI_NLAT_MULTICAST || t == WFPI_NLAT_BROADCAST;
-}
-
 /* §6.8: with forwarding on, a packet for no local address is classified
  * at IPFORWARD (a block: IPFORWARD_DISCARD) and nowhere else. Sim-defined:
  * the arrival and the forward interface are the same (the named one, else
@@ -908,7 +948,7 @@ void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
     ver = p->ip_version == 6 ? FWP_IP_VERSION_V6 : FWP_IP_VERSION_V4;
     src_local = wfpi_host_is_local(h, ver, p->src);
     dst_local = wfpi_host_is_local(h, ver, p->dst) ||
-                (!src_local && is_multi_or_broadcast(ver, p->dst));
+                (!src_local && wfpi_addr_is_mcast_bcast(ver, p->dst));
     if (!src_local && !dst_local) {
         c->out->path = WFP_HOST_PATH_FORWARD;
         if (h->forwarding)

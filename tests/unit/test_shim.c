@@ -667,6 +667,170 @@ static void test_udp_flow_timeout(void **state)
     }
 }
 
+/* ---- multicast and broadcast (C37) ------------------------------------------ */
+
+static uint16_t lid(const char *name)
+{
+    return fx_layer(name)->id;
+}
+
+/* Outbound multicast creates a 4 s state admitting inbound datagrams from
+ * any address to the sending port without RECV_ACCEPT; only outbound
+ * traffic refreshes it; an expired one leaves replies to RECV_ACCEPT. */
+static void mcast_state_case(bool v6)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *group = v6 ? "ff02::c" : "239.255.255.250";
+    const char *p1 = v6 ? "2001:db8::7" : "10.0.0.7";
+    const char *p2 = v6 ? "2001:db8::8" : "10.0.0.8";
+    const char *ra = v6 ? "ALE_AUTH_RECV_ACCEPT_V6" : "ALE_AUTH_RECV_ACCEPT_V4";
+    const wfp_packet_outcome *o;
+    uint64_t state_flow;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    block_filter(x, "block-in", ra, NULL, 0);
+    /* EVIDENCE: C37 — W32 ale-multicast-broadcast-traffic: outbound multicast state, 4 s, any remote */
+    o = run(x, 1 * SEC, mk(x, "udp", me, 50000, group, 1900, NULL, 0));
+    expect_layers(o, v6, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,"
+                         "ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(o->permitted);
+    state_flow = o->flow_id;
+    assert_int_equal(obs_val(obs_at(x, v6 ? "ALE_AUTH_CONNECT_V6" : "ALE_AUTH_CONNECT_V4"),
+                             "IP_DESTINATION_ADDRESS_TYPE")->v.u8, 3 /* NlatMulticast */);
+    /* replies from two peers, the second 3.9 s after the send: no ALE, no new flow */
+    o = run(x, 2 * SEC, mk(x, "udp", p1, 1900, me, 50000, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_true(o->permitted);
+    assert_int_equal(o->flow_id, state_flow);
+    assert_true(obs_at(x, v6 ? "DATAGRAM_DATA_V6" : "DATAGRAM_DATA_V4")->present & WFP_METADATA_FLOW_HANDLE);
+    o = run(x, 4 * SEC + 9 * SEC / 10, mk(x, "udp", p2, 1900, me, 50000, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    /* inbound traffic did not refresh it: 4 s after the send it is gone */
+    o = run(x, 5 * SEC, mk(x, "udp", p1, 1900, me, 50000, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_false(o->permitted);
+    assert_int_equal(o->layer_id, lid(ra));
+    /* a new send authorizes again; a later one refreshes the state */
+    o = run(x, 6 * SEC, mk(x, "udp", me, 50000, group, 1900, NULL, 0));
+    expect_layers(o, v6, "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                         "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    o = run(x, 9 * SEC, mk(x, "udp", me, 50000, group, 1900, NULL, 0));
+    expect_layers(o, v6, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    o = run(x, 12 * SEC + SEC / 2, mk(x, "udp", p2, 1900, me, 50000, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_true(o->permitted);
+    /* the state is the sending port's: another port's unsolicited datagram is classified */
+    o = run(x, 12 * SEC + SEC / 2, mk(x, "udp", p1, 1900, me, 53, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_int_equal(wfp_host_layer_calls(x->h, lid(ra)), 2);
+    hf_free(x);
+}
+
+static void test_mcast_state_v4(void **state)
+{
+    (void)state;
+    mcast_state_case(false);
+}
+
+static void test_mcast_state_v6(void **state)
+{
+    (void)state;
+    mcast_state_case(true);
+}
+
+/* Broadcast state likewise, and it admits inbound multicast/broadcast too;
+ * an ICMP echo to a group admits the echo replies of any member. */
+static void test_bcast_state(void **state)
+{
+    hf *x = *state;
+    const wfp_packet_outcome *o;
+    block_filter(x, "block-in", "ALE_AUTH_RECV_ACCEPT_V4", NULL, 0);
+    /* EVIDENCE: C37 — broadcast state; inbound unicast, multicast and broadcast admitted */
+    o = run(x, 1 * SEC, mk(x, "udp", "10.0.0.2", 50001, "255.255.255.255", 67, NULL, 0));
+    assert_true(o->permitted);
+    assert_int_equal(obs_val(obs_at(x, "ALE_AUTH_CONNECT_V4"), "IP_DESTINATION_ADDRESS_TYPE")->v.u8,
+                     4 /* NlatBroadcast */);
+    o = run(x, 2 * SEC, mk(x, "udp", "10.0.0.1", 68, "255.255.255.255", 50001, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    o = run(x, 3 * SEC, mk(x, "udp", "10.0.0.1", 68, "224.0.0.9", 50001, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    o = run(x, 4 * SEC, mk(x, "udp", "10.0.0.1", 68, "10.0.0.2", 50001, NULL, 0));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    assert_true(o->permitted);
+    /* ICMP: the echo id and code key the state */
+    o = run(x, 5 * SEC, mk(x, "icmp", "10.0.0.2", 8, "224.0.0.1", 0, NULL, 8));
+    assert_true(o->permitted);
+    o = run(x, 6 * SEC, mk(x, "icmp", "10.0.0.9", 0, "10.0.0.2", 0, NULL, 8));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,DATAGRAM_DATA");
+    x->icmp_id = 8;
+    o = run(x, 6 * SEC, mk(x, "icmp", "10.0.0.9", 0, "10.0.0.2", 0, NULL, 8));
+    expect_layers(o, false, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+}
+
+/* Inbound multicast/broadcast with no outbound state: every datagram is
+ * classified at RECV_ACCEPT (one global flow reauthorized per packet), no
+ * per-peer flow; the response to it is authorized at AUTH_CONNECT and gets
+ * its own flow. */
+static void inbound_mcast_case(bool v6)
+{
+    hf *x = hf_new("A", ADDRS, 2);
+    const char *me = v6 ? "2001:db8::2" : "10.0.0.2";
+    const char *group = v6 ? "ff02::fb" : "224.0.0.251";
+    const char *peer = v6 ? "2001:db8::7" : "10.0.0.7";
+    const char *ra = v6 ? "ALE_AUTH_RECV_ACCEPT_V6" : "ALE_AUTH_RECV_ACCEPT_V4";
+    const wfp_packet_outcome *o;
+    assert_int_equal(wfp_host_start(x->h, 0, NULL), 0);
+    /* EVIDENCE: C37 — W32 ale-multicast-broadcast-traffic: inbound mcast/bcast, one global flow */
+    for (int i = 0; i < 2; i++) {
+        o = run(x, (uint64_t)(1 + i) * SEC, mk(x, "udp", peer, 5353, group, 53, NULL, 0));
+        expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,DATAGRAM_DATA");
+        assert_true(o->permitted);
+        assert_int_equal(o->flow_id, 0);
+        {
+            const obs_call *r = obs_at(x, ra);
+            assert_int_equal(obs_val(r, "IP_LOCAL_ADDRESS_TYPE")->v.u8, 3 /* NlatMulticast */);
+            assert_true(obs_val(r, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE);
+            assert_int_equal(obs_val(r, "REAUTHORIZE_REASON")->v.u32,
+                             FWP_CONDITION_REAUTHORIZE_REASON_NEW_INBOUND_MCAST_BCAST_PACKET);
+            assert_false(r->present & WFP_METADATA_FLOW_HANDLE);
+            assert_int_equal(r->pid, 500);
+            /* the transport layer asks for ALE */
+            assert_true(obs_at(x, v6 ? "INBOUND_TRANSPORT_V6" : "INBOUND_TRANSPORT_V4")->present &
+                        WFP_METADATA_ALE_CLASSIFY_REQUIRED);
+        }
+    }
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+    /* the response: AUTH_CONNECT, its own flow */
+    o = run(x, 3 * SEC, mk(x, "udp", me, 53, peer, 5353, NULL, 0));
+    expect_layers(o, v6, "ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED,DATAGRAM_DATA,"
+                         "OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    /* a block at RECV_ACCEPT drops the datagram (and is indicated at the discard twin) */
+    block_filter(x, "block-in", ra, NULL, 0);
+    o = run(x, 4 * SEC, mk(x, "udp", peer, 5353, group, 53, NULL, 0));
+    expect_layers(o, v6, "INBOUND_IPPACKET,INBOUND_TRANSPORT,ALE_AUTH_RECV_ACCEPT,ALE_AUTH_RECV_ACCEPT_DISCARD");
+    assert_false(o->permitted);
+    if (!v6) {
+        o = run(x, 5 * SEC, mk(x, "udp", peer, 5353, "255.255.255.255", 53, NULL, 0));
+        assert_false(o->permitted);
+        assert_int_equal(obs_val(obs_at(x, ra), "IP_LOCAL_ADDRESS_TYPE")->v.u8, 4 /* NlatBroadcast */);
+    }
+    hf_free(x);
+}
+
+static void test_inbound_mcast_v4(void **state)
+{
+    (void)state;
+    inbound_mcast_case(false);
+}
+
+static void test_inbound_mcast_v6(void **state)
+{
+    (void)state;
+    inbound_mcast_case(true);
+}
+
 /* ---- ICMP ------------------------------------------------------------------ */
 
 static void icmp_case(bool v6)
@@ -1869,6 +2033,11 @@ int main(void)
         cmocka_unit_test(test_udp_v6),
         cmocka_unit_test_setup_teardown(test_udp_stealth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_udp_flow_timeout, setup, teardown),
+        cmocka_unit_test(test_mcast_state_v4),
+        cmocka_unit_test(test_mcast_state_v6),
+        cmocka_unit_test_setup_teardown(test_bcast_state, setup, teardown),
+        cmocka_unit_test(test_inbound_mcast_v4),
+        cmocka_unit_test(test_inbound_mcast_v6),
         cmocka_unit_test(test_icmp_echo_v4),
         cmocka_unit_test(test_icmp_echo_v6),
         cmocka_unit_test_setup_teardown(test_icmp_error_in, setup, teardown),
