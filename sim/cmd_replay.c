@@ -120,10 +120,11 @@ static void usage(FILE *f)
 
 /* ---- fates ------------------------------------------------------------- */
 
-enum { FATE_PERMITTED, FATE_BLOCKED, FATE_DROPPED, FATE_HELD, FATE_IGNORED, FATE_COUNT };
+enum { FATE_PERMITTED, FATE_BLOCKED, FATE_DROPPED, FATE_HELD, FATE_IGNORED, FATE_PENDED, FATE_COUNT };
 
 static int fate_of(const wfp_packet_outcome *o)
 {
+    if (o->held && o->pended) return FATE_PENDED; /* a connect waiting for its callout */
     if (o->held) return FATE_HELD;
     if (o->path == WFP_HOST_PATH_FORWARD || o->discard == WFP_HOST_DISCARD_NOT_IP) return FATE_IGNORED;
     if (o->permitted) return FATE_PERMITTED;
@@ -169,6 +170,16 @@ typedef struct held_frag {
     uint64_t at;      /* virtual time it arrived */
 } held_frag;
 
+/* A packet whose connect a callout pended, until the completion decides
+ * (then it is printed again, and written to its verdict capture). */
+typedef struct rpended {
+    uint64_t handle;
+    uint64_t number;
+    uint8_t *bytes;
+    uint32_t caplen, wirelen, linktype;
+    uint64_t time_ns; /* capture time, as written */
+} rpended;
+
 /* A callout's injected copy, due at virtual time `at`. */
 typedef struct rcopy {
     uint64_t at, seq;
@@ -208,6 +219,9 @@ typedef struct replay {
     rcopy *copies;
     size_t ncopies, copies_cap;
     uint64_t copy_seq, injected;
+    rpended *pended;
+    size_t npended, pended_cap;
+    uint64_t completed;
 
     bool progress;
     uint64_t total_bytes, done_bytes;
@@ -329,6 +343,7 @@ static const char *reason_of(const wfp_packet_outcome *o, int fate)
 {
     switch (fate) {
     case FATE_HELD: return "held";
+    case FATE_PENDED: return "pended";
     case FATE_IGNORED:
     case FATE_DROPPED: return wfp_host_discard_name(o->discard);
     case FATE_BLOCKED:
@@ -346,12 +361,13 @@ static const char *direction_of(const wfp_packet_outcome *o, const wfp_packet *p
     return p->link_direction == WFP_LINK_DIR_OUT ? "out" : "in";
 }
 
-static void json_line(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate, uint64_t from)
+static void json_line(replay *r, uint64_t number, const wfp_packet *p, const wfp_packet_outcome *o, int fate,
+                      uint64_t from, bool completion)
 {
     FILE *f = stdout;
     fprintf(f, "{\"packet\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"direction\": \"%s\", \"verdict\": \"%s\", "
                "\"layer\": ",
-            r->packets, r->now, direction_of(o, p), fate_passes(fate) ? "permit" : "block");
+            number, r->now, direction_of(o, p), fate_passes(fate) ? "permit" : "block");
     json_str(f, layer_short(o->layer_id));
     fputs(", \"filter\": ", f);
     if (o->filter_id) {
@@ -368,6 +384,8 @@ static void json_line(replay *r, const wfp_packet *p, const wfp_packet_outcome *
     json_str(f, reason_of(o, fate));
     if (from)
         fprintf(f, ", \"injected_from\": %" PRIu64, from);
+    if (completion)
+        fputs(", \"completion\": true", f);
     fputs("}\n", f);
 }
 
@@ -492,8 +510,11 @@ static bool held_add(replay *r, const wfp_packet *p)
 /* ---- one packet --------------------------------------------------------- */
 
 /* Returns false when replay cannot go on (memory, the engine). */
+static void oom_message(replay *r);
+
 /* Counts one outcome (layer, filter, fate) and prints its --json line. */
-static bool account(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate, uint64_t from)
+static bool account_ex(replay *r, uint64_t number, const wfp_packet *p, const wfp_packet_outcome *o, int fate,
+                       uint64_t from, bool completion)
 {
     bool passed = fate_passes(fate);
     r->fate[fate]++;
@@ -510,7 +531,51 @@ static bool account(replay *r, const wfp_packet *p, const wfp_packet_outcome *o,
         if (passed) fs->permit++;
         else fs->block++;
     }
-    if (r->json) json_line(r, p, o, fate, from);
+    if (r->json) json_line(r, number, p, o, fate, from, completion);
+    return true;
+}
+
+static bool account(replay *r, const wfp_packet *p, const wfp_packet_outcome *o, int fate, uint64_t from)
+{
+    return account_ex(r, r->packets, p, o, fate, from, false);
+}
+
+/* Completes the pended classifies due by `upto` (all with `all`): each
+ * pended packet's final fate is counted (its pended count undone), printed
+ * again with "completion": true, and written to its verdict capture. */
+static bool replay_completions(replay *r, uint64_t upto, bool all)
+{
+    uint64_t at, handle;
+    while (wfp_host_next_completion(r->host, &at, &handle) && (all || at <= upto)) {
+        wfp_packet_outcome o;
+        if (at > r->now) r->now = at;
+        uint32_t code = wfp_host_complete_operation(r->host, r->now, handle, &o);
+        if (code) {
+            const char *n = wfp_result_name(code);
+            progress_clear(r);
+            fprintf(stderr, "wfpsim replay: completing a pended classify failed: %s (%s)\n", n ? n : "error",
+                    wfp_engine_last_error(r->engine));
+            set_rc(r, 1);
+            return false;
+        }
+        r->completed++;
+        size_t k = 0;
+        while (k < r->npended && r->pended[k].handle != handle) k++;
+        if (k == r->npended) continue; /* flushed data or RECV_ACCEPT: the packet's fate stands */
+        rpended pd = r->pended[k];
+        r->pended[k] = r->pended[--r->npended];
+        wfp_packet p;
+        wfp_packet_parse(pd.linktype, pd.bytes, pd.caplen, pd.wirelen, pd.time_ns, &p);
+        int fate = fate_of(&o);
+        r->fate[FATE_PENDED]--;
+        bool ok = account_ex(r, pd.number, &p, &o, fate, 0, true);
+        if (ok && (r->perm || r->drop)) write_raw(r, fate_passes(fate), pd.bytes, pd.caplen, pd.wirelen, pd.time_ns);
+        free(pd.bytes);
+        if (!ok) {
+            oom_message(r);
+            return false;
+        }
+    }
     return true;
 }
 
@@ -605,6 +670,7 @@ static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
     }
     uint64_t t = p->time_ns > r->t0 ? p->time_ns - r->t0 : 0;
     if (r->ncopies && !replay_copies(r, t, false)) return false;
+    if (!replay_completions(r, t, false)) return false;
     r->packets++;
     if (t > r->now) r->now = t;
     if ((unsigned)p->status < WFP_PARSE_STATUS_COUNT) r->parse[p->status]++;
@@ -627,7 +693,27 @@ static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
     bool passed = fate_passes(fate);
     if (!account(r, p, &o, fate, 0)) goto oom;
 
-    if (r->perm || r->drop) {
+    if (fate == FATE_PENDED) {
+        /* its verdict capture and final line come with the completion */
+        if (r->npended == r->pended_cap) {
+            size_t nc = r->pended_cap ? r->pended_cap * 2 : 8;
+            rpended *nv = realloc(r->pended, nc * sizeof *nv);
+            if (!nv) goto oom;
+            r->pended = nv;
+            r->pended_cap = nc;
+        }
+        rpended *pd = &r->pended[r->npended];
+        pd->bytes = malloc(p->cap_len ? p->cap_len : 1);
+        if (!pd->bytes) goto oom;
+        if (p->cap_len) memcpy(pd->bytes, p->data, p->cap_len);
+        pd->handle = o.pended;
+        pd->number = r->packets;
+        pd->caplen = p->cap_len;
+        pd->wirelen = p->wire_len;
+        pd->linktype = p->linktype;
+        pd->time_ns = p->time_ns;
+        r->npended++;
+    } else if (r->perm || r->drop) {
         if (fate == FATE_HELD) {
             if (!held_add(r, p)) goto oom;
         } else {
@@ -761,6 +847,9 @@ static bool print_summary(FILE *f, const replay *r, size_t ncaptures)
     print_breakdown(f, r, false);
     fprintf(f, "held for reassembly: %" PRIu64 "\n", r->fate[FATE_HELD]);
     if (r->injected) fprintf(f, "injected by callouts: %" PRIu64 " (counted in packets)\n", r->injected);
+    if (r->completed || r->fate[FATE_PENDED])
+        fprintf(f, "pended classifies completed: %" PRIu64 "; still pended: %" PRIu64 "\n", r->completed,
+                r->fate[FATE_PENDED]);
     fprintf(f, "ignored: %" PRIu64, r->fate[FATE_IGNORED]);
     print_breakdown(f, r, true);
     fprintf(f, "malformed: %" PRIu64, r->malformed);
@@ -1122,7 +1211,14 @@ int wfp_cmd_replay(int argc, char **argv)
     {
         bool going = true;
         for (size_t i = 0; i < ncaptures && going; i++) going = replay_capture(&r, captures[i]);
-        if (going) (void)replay_copies(&r, 0, true); /* copies due after the last packet */
+        /* copies and completions due after the last packet, in time order */
+        while (going && (r.ncopies || wfp_host_next_completion(r.host, NULL, NULL))) {
+            uint64_t at = UINT64_MAX;
+            (void)wfp_host_next_completion(r.host, &at, NULL);
+            for (size_t i = 0; i < r.ncopies; i++)
+                if (r.copies[i].at < at) at = r.copies[i].at;
+            going = replay_copies(&r, at, false) && replay_completions(&r, at, false);
+        }
     }
     held_expire(&r, true); /* datagrams never completed */
     if (r.progress && r.progress_pct >= 0) {
@@ -1158,6 +1254,8 @@ out:
     free(r.held);
     for (size_t i = 0; i < r.ncopies; i++) free(r.copies[i].bytes);
     free(r.copies);
+    for (size_t i = 0; i < r.npended; i++) free(r.pended[i].bytes);
+    free(r.pended);
     free(r.layers);
     free(r.filters);
     /* the engine calls into the policy: the host (and its engine) go first */

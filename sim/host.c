@@ -541,6 +541,7 @@ void wfp_host_destroy(wfp_host *h)
         return;
     a = h->a;
     wfpi_flows_free(h);
+    wfpi_pends_free(h);
     a->free(a->ctx, h->closing);
     a->free(a->ctx, h->regs);
     if (h->reasm)
@@ -882,6 +883,11 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
 
     /* the packet itself (not a stack response, socket or closure event):
      * callouts may inject copies of it and ask for its injection state */
+    h->cur_item = it;
+    h->cur_item_layer = layer_id;
+    h->cur_now = c->now;
+    h->cur_forced = c->forced;
+    h->pend_new = 0;
     if (it->pkt && (it->item == WFP_HOST_ITEM_PACKET || it->item == WFP_HOST_ITEM_FRAGMENT ||
                     it->item == WFP_HOST_ITEM_REASSEMBLED)) {
         h->cur_pkt = it->pkt;
@@ -893,6 +899,7 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
     h->ctx_flow = NULL;
     h->cur_pkt = NULL;
     h->cur_inj = NULL;
+    h->cur_item = NULL;
     if (rc != 0) {
         if (!c->err)
             c->err = rc;
@@ -1005,7 +1012,8 @@ uint32_t wfp_host_start(wfp_host *h, uint64_t now_ns, wfp_packet_outcome *out)
 }
 
 uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const host_if *forced,
-                              const wfp_host_injection *inj, wfp_packet_outcome *out)
+                              const wfp_host_injection *inj, const host_pend *completing,
+                              wfp_packet_outcome *out)
 {
     wfp_packet_outcome local;
     shim_ctx c;
@@ -1013,7 +1021,10 @@ uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
         out = &local;
     outcome_begin(h, &c, now_ns, out);
     c.inj = inj;
-    h->stats.packets++;
+    c.completing = completing;
+    c.forced = forced;
+    if (!completing)
+        h->stats.packets++;
     if (h->closure_events) {
         /* what ended by now is closed before this packet (eager expiry) */
         wfpi_flows_expire(h, now_ns);
@@ -1024,7 +1035,9 @@ uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
     if (h->closure_events)
         wfpi_shim_closures(&c); /* a RST or the last FIN of this packet */
     outcome_end(h, &c);
-    if (out->held) {
+    if (completing && !completing->syn_held) {
+        /* a flushed datagram's fate was counted when it was pended */
+    } else if (out->held) {
         /* neither permitted nor blocked yet: the datagram's fate comes later */
     } else if (out->discard == WFP_HOST_DISCARD_NOT_LOCAL || out->discard == WFP_HOST_DISCARD_NOT_IP) {
         h->stats.ignored++;
@@ -1064,7 +1077,7 @@ uint32_t wfp_host_packet_on(wfp_host *h, uint64_t now_ns, const wfp_packet *p, c
             return FWP_E_INVALID_PARAMETER;
         }
     }
-    return wfpi_host_run_packet(h, now_ns, p, forced, NULL, out);
+    return wfpi_host_run_packet(h, now_ns, p, forced, NULL, NULL, out);
 }
 
 uint32_t wfp_host_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, wfp_packet_outcome *out)

@@ -199,6 +199,21 @@ typedef struct flow_table {
     uint64_t next_id;
 } flow_table;
 
+/* A pended classify (FwpsPendOperation0) waiting for its completion. */
+typedef struct host_pend {
+    uint64_t handle;
+    uint64_t due;          /* UINT64_MAX: completed by the caller */
+    uint8_t lk;            /* LK_CONNECT or LK_RECV_ACCEPT */
+    bool held;             /* honoured (the classify returned BLOCK + ABSORB) */
+    bool syn_held;         /* a TCP connect: its SYN waits (other data is flushed) */
+    uint8_t *bytes;        /* the packet (raw IP) to walk again at completion */
+    size_t len;
+    const struct host_if *iface; /* the interface it was forced onto, or NULL */
+    uint8_t raddr[16];     /* the remote AUTH_CONNECT saw (after a redirect) */
+    uint16_t rport;
+    bool conn_redirected;
+} host_pend;
+
 /* Per-filter decision counts, sorted by filter id. */
 typedef struct filter_stats {
     wfp_host_filter_stat *v;
@@ -275,6 +290,16 @@ struct wfp_host {
     const wfp_host_injection *cur_inj;
     uint32_t cur_direction;
     uint16_t cur_layer;
+    /* the classify in progress (any item), for FwpsPendOperation0 */
+    const struct shim_item *cur_item;
+    uint16_t cur_item_layer;
+    uint64_t cur_now;
+    const struct host_if *cur_forced;
+    /* pended classifies */
+    host_pend *pends;
+    size_t npends, cappends;
+    uint64_t next_pend;
+    uint64_t pend_new; /* pended by the classify that just ran */
 
     wfp_host_stats stats;
     uint64_t *layer_calls;
@@ -328,12 +353,21 @@ typedef struct shim_ctx {
     bool dropped;
     bool forwarded;        /* classified at IPFORWARD (forwarding on) */
     const wfp_host_injection *inj; /* an injected copy's history; NULL: from the wire or a socket */
+    const host_pend *completing;   /* walking a pended connect again at its completion */
+    const host_if *forced;         /* the interface the packet was forced onto */
 } shim_ctx;
 
 /* host.c */
-/* One packet through the shims; `inj` for an injected copy. */
+/* One packet through the shims; `inj` for an injected copy; `completing`
+ * for a pended connect walked again at its completion (not a new packet:
+ * the held packet's fate is counted now, a flushed one's was already). */
 uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p, const host_if *forced,
-                              const wfp_host_injection *inj, wfp_packet_outcome *out);
+                              const wfp_host_injection *inj, const host_pend *completing,
+                              wfp_packet_outcome *out);
+/* pend.c: the pend the classify just made, if the verdict honours it. */
+host_pend *wfpi_pend_find(wfp_host *h, uint64_t handle);
+void wfpi_pend_drop(wfp_host *h, uint64_t handle);
+void wfpi_pends_free(wfp_host *h);
 const host_if *wfpi_host_loopback_if(const wfp_host *h);
 const host_if *wfpi_host_if_for(const wfp_host *h, uint8_t ver, const uint8_t *addr);
 const host_proc *wfpi_host_proc(const wfp_host *h, uint32_t proc); /* UINT32_MAX: System */

@@ -150,5 +150,5 @@ uint32_t wfp_host_packet_injected(wfp_host *h, uint64_t now_ns, const wfp_host_i
         return FWP_E_INVALID_PARAMETER;
     }
     wfp_packet_parse(WFP_LINKTYPE_RAW, inj->ip, (uint32_t)inj->len, (uint32_t)inj->len, now_ns, &p);
-    return wfpi_host_run_packet(h, now_ns, &p, NULL, inj, out);
+    return wfpi_host_run_packet(h, now_ns, &p, NULL, inj, NULL, out);
 }

@@ -1094,6 +1094,8 @@ typedef struct prule {
     bool absorb;
     bool inject;            /* inject a clone (inj: kind, delay, rewrites) */
     wfp_inject_request inj; /* handle filled at classify time */
+    bool pend;              /* FwpsPendOperation0, completed complete_after later */
+    uint64_t complete_after;
 } prule;
 
 typedef struct pentry {
@@ -1367,6 +1369,12 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
         wfp_inject_request req = hit->inj;
         req.handle = injection_handle(e);
         (void)wfp_host_inject(e->owner->host, &req); /* a refused injection: the copy is lost */
+    }
+    /* a refused pend (a reauthorization: STATUS_FWP_CANNOT_PEND) leaves
+     * the rule's action as it is */
+    if (hit && hit->pend && e->owner->host) {
+        uint64_t completion;
+        (void)wfp_host_pend_operation(e->owner->host, hit->complete_after, &completion);
     }
     out->action_type = action;
     if (action == FWP_ACTION_CONTINUE) return;
@@ -1726,10 +1734,28 @@ static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err
     return true;
 }
 
+/* `pend: {complete_after: 20ms}`: the callout pends and completes later;
+ * Windows wants BLOCK + ABSORB from a callout that pends. */
+static bool parse_pend(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
+{
+    static const char *const keys[] = {"complete_after", NULL};
+    const wfp_yaml_node *v;
+    int64_t ns;
+    if (!wfp_yaml_expect(err, n, WFP_YAML_MAPPING, "pend") || !wfp_yaml_check_keys(err, n, "pend", keys) ||
+        !wfp_yaml_require(err, n, "complete_after", "pend", &v) || !wfp_yaml_get_duration(err, v, "complete_after", &ns))
+        return false;
+    if (pr->action != FWP_ACTION_BLOCK || !pr->absorb)
+        return wfp_yaml_error(err, n, "pend needs action: block and absorb: true (a callout that pends returns "
+                                      "FWP_ACTION_BLOCK with FWPS_CLASSIFY_OUT_FLAG_ABSORB)");
+    pr->pend = true;
+    pr->complete_after = (uint64_t)ns;
+    return true;
+}
+
 static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yaml_errors *err)
 {
     static const char *const keys[] = {"when",   "injection_state", "action", "clear_write_right",
-                                       "absorb", "inject",          NULL};
+                                       "absorb", "inject",          "pend",   NULL};
     static const named rule_actions[] = {
         {"permit", FWP_ACTION_PERMIT}, {"block", FWP_ACTION_BLOCK}, {"continue", FWP_ACTION_CONTINUE}};
     char d[64];
@@ -1766,6 +1792,7 @@ static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yam
             return false;
         if ((n = wfp_yaml_map_get(r, "injection_state")) && !parse_states(n, &pr->states, err)) return false;
         if ((n = wfp_yaml_map_get(r, "inject")) && !parse_inject(n, pr, err)) return false;
+        if ((n = wfp_yaml_map_get(r, "pend")) && !parse_pend(n, pr, err)) return false;
     }
     return true;
 }

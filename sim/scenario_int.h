@@ -206,7 +206,8 @@ char *wfps_strdup(const char *s);
     X(vetoes, "classifications decided by a veto")                            \
     X(flows_created, "ALE flows created")                                     \
     X(reauthorizations, "reauthorization classifications")                    \
-    X(injected, "copies injected by callouts (counted in packets too)")
+    X(injected, "copies injected by callouts (counted in packets too)")      \
+    X(pended, "classifies a callout pended (FwpsPendOperation0)")
 int wfps_stat_id(const char *name);
 void wfps_stat_names(char *buf, size_t n);
 

@@ -55,6 +55,7 @@ void wfps_stat_names(char *buf, size_t n)
 
 typedef struct rpacket {
     wfp_packet_record pub;
+    bool pending; /* its connect is pended: the fate comes with the completion */
     wfp_call_record *calls;
     size_t ncalls, calls_cap;
     char *filter_name;
@@ -293,6 +294,15 @@ typedef struct delivery {
     wfp_host_injection inj;  /* its history; inj.ip is `bytes` */
 } delivery;
 
+typedef struct rpend {
+    int host;
+    uint64_t handle;
+    size_t record;
+    uint8_t *bytes; /* the packet, for its delivery once the completion sends it */
+    size_t len;
+    uint32_t linktype;
+} rpend;
+
 typedef struct run {
     const wfps_scenario *sc;
     const wfp_run_options *opt;
@@ -313,6 +323,8 @@ typedef struct run {
     size_t ntags, tags_cap;
     rpending *pending;
     size_t npending, pending_cap;
+    rpend *pends; /* pended classifies: which record each completion belongs to */
+    size_t npends, pends_cap;
 } run;
 
 /* Grows an array of `elem`-sized items by one; NULL when memory runs out. */
@@ -519,6 +531,8 @@ static void teardown(run *ru)
         free(ru->sources);
     }
     for (size_t i = 0; i < ru->ndeliveries; i++) free(ru->deliveries[i].bytes);
+    for (size_t i = 0; i < ru->npends; i++) free(ru->pends[i].bytes);
+    free(ru->pends);
     free(ru->deliveries);
     if (ru->hosts) {
         /* the engines call back into the policies: hosts (and engines) go first */
@@ -826,7 +840,9 @@ static rpacket *new_record(run *ru, const char *host, bool inbound)
 }
 
 /* Copies a host outcome into the record (appending its calls). */
-static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome *out)
+/* Copies a host outcome into the record: its calls are appended; with
+ * `fate`, the outcome's verdict becomes the packet's. */
+static bool record_outcome_ex(run *ru, int h, rpacket *p, const wfp_packet_outcome *out, bool fate)
 {
     for (size_t i = 0; i < out->num_calls; i++) {
         const wfp_host_call *c = &out->calls[i];
@@ -878,6 +894,7 @@ static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome 
     }
     p->pub.calls = p->calls;
     p->pub.ncalls = p->ncalls;
+    if (!fate) return true;
     p->pub.permitted = out->permitted;
     p->pub.absorbed = out->absorbed;
     p->pub.inbound = out->path == WFP_HOST_PATH_INBOUND;
@@ -891,6 +908,11 @@ static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome 
     free((void *)p->pub.drop_reason);
     p->pub.drop_reason = out->discard != WFP_HOST_DISCARD_NONE ? wfps_strdup(wfp_host_discard_name(out->discard)) : NULL;
     return true;
+}
+
+static bool record_outcome(run *ru, int h, rpacket *p, const wfp_packet_outcome *out)
+{
+    return record_outcome_ex(ru, h, p, out, true);
 }
 
 static bool packet_is_local(const run *ru, int h, const uint8_t *addr, uint8_t ver)
@@ -947,6 +969,83 @@ static void count_fate(run *ru, const rpacket *p)
     else st[STAT_blocked]++;
 }
 
+/* The simulated host, other than `h`, that owns the destination of a
+ * packet `h` sent; -1 if none. */
+static int receiver_of(const run *ru, int h, const wfp_packet_outcome *out, const wfp_packet *p)
+{
+    if (!out->permitted || out->path != WFP_HOST_PATH_OUTBOUND) return -1;
+    for (size_t k = 0; k < ru->sc->nhosts; k++)
+        if ((int)k != h && packet_is_local(ru, (int)k, p->dst, p->ip_version)) return (int)k;
+    return -1;
+}
+
+/* After a walk at host `h` for record `ri`: a pended classify is mapped to
+ * its record (a held connect's fate waits for the completion); a permitted
+ * packet for another simulated host (`dst`) goes there; else its fate is
+ * final. */
+static bool settle(run *ru, int h, size_t ri, const wfp_packet_outcome *out, const wfp_packet *p, int dst)
+{
+    if (out->pended) {
+        rpend *pd = push_item((void **)&ru->pends, &ru->npends, &ru->pends_cap, sizeof *ru->pends);
+        if (!pd) return false;
+        pd->host = h;
+        pd->handle = out->pended;
+        pd->record = ri;
+        pd->bytes = malloc(p->cap_len ? p->cap_len : 1);
+        if (!pd->bytes) return false;
+        if (p->cap_len) memcpy(pd->bytes, p->data, p->cap_len);
+        pd->len = p->cap_len;
+        pd->linktype = p->linktype;
+        ru->r->stats[STAT_pended]++;
+        if (out->held) {
+            ru->r->packets[ri].pending = true;
+            return true;
+        }
+    }
+    if (dst >= 0 && out->permitted) return schedule_delivery(ru, dst, ri, p);
+    count_fate(ru, &ru->r->packets[ri]);
+    return true;
+}
+
+/* A pended classify completes (its callout called FwpsCompleteOperation0):
+ * the calls are the original packet's; a held connect's fate is settled. */
+static bool complete_pended(run *ru, int h, uint64_t handle)
+{
+    wfp_packet_outcome out;
+    size_t k = 0;
+    while (k < ru->npends && (ru->pends[k].host != h || ru->pends[k].handle != handle)) k++;
+    uint32_t rc = wfp_host_complete_operation(ru->hosts[h].host, (uint64_t)ru->now, handle, &out);
+    if (k == ru->npends) return rc == 0; /* not a packet's (cannot happen) */
+    rpend pd = ru->pends[k];
+    size_t ri = pd.record;
+    ru->pends[k] = ru->pends[--ru->npends];
+    rpacket *rec = &ru->r->packets[ri];
+    bool held = rec->pending;
+    ru->current_packet = rec->pub.number;
+    if (!record_outcome_ex(ru, h, rec, &out, held)) {
+        free(pd.bytes);
+        return false;
+    }
+    if (rc) {
+        free(pd.bytes);
+        set_error(ru->r, "packet %" PRIu64 " at host '%s': completing its pended classify: %s", rec->pub.number,
+                  ru->sc->hosts[h].name, wfp_result_name(rc) ? wfp_result_name(rc) : "error");
+        return false;
+    }
+    bool ok = true;
+    if (held) {
+        /* the SYN goes on from the completion: to another simulated host, or its fate is final */
+        rec->pending = false;
+        wfp_packet p;
+        wfp_packet_parse(pd.linktype, pd.bytes, (uint32_t)pd.len, (uint32_t)pd.len, (uint64_t)ru->now, &p);
+        int dst = receiver_of(ru, h, &out, &p);
+        if (dst >= 0) ok = schedule_delivery(ru, dst, ri, &p);
+        else count_fate(ru, rec);
+    }
+    free(pd.bytes);
+    return ok;
+}
+
 /* A packet entering the simulation now. `only` >= 0: the host it was
  * captured at; otherwise every host whose address it carries. */
 static bool enter_packet(run *ru, const wfp_packet *p, int only)
@@ -981,9 +1080,7 @@ static bool enter_packet(run *ru, const wfp_packet *p, int only)
                   wfp_engine_last_error(wfp_host_engine(ru->hosts[src].host)));
         return false;
     }
-    if (dst >= 0 && out.permitted) return schedule_delivery(ru, dst, ru->r->npackets - 1, p);
-    count_fate(ru, rec);
-    return true;
+    return settle(ru, src, ru->r->npackets - 1, &out, p, dst);
 }
 
 /* A callout injected a copy of the packet being classified: it enters
@@ -1050,12 +1147,7 @@ static bool enter_injected(run *ru, delivery *d)
         return false;
     }
     wfp_packet_parse(WFP_LINKTYPE_RAW, d->bytes, (uint32_t)d->len, (uint32_t)d->len, (uint64_t)ru->now, &p);
-    if (out.permitted && out.path == WFP_HOST_PATH_OUTBOUND)
-        for (size_t h = 0; h < sc->nhosts; h++)
-            if ((int)h != d->host && packet_is_local(ru, (int)h, p.dst, p.ip_version))
-                return schedule_delivery(ru, (int)h, ru->r->npackets - 1, &p);
-    count_fate(ru, rec);
-    return true;
+    return settle(ru, d->host, ru->r->npackets - 1, &out, &p, receiver_of(ru, d->host, &out, &p));
 }
 
 static bool deliver(run *ru, delivery *d)
@@ -1073,8 +1165,7 @@ static bool deliver(run *ru, delivery *d)
                   wfp_engine_last_error(wfp_host_engine(ru->hosts[d->host].host)));
         return false;
     }
-    count_fate(ru, rec);
-    return true;
+    return settle(ru, d->host, d->record, &out, &p, -1);
 }
 
 /* Loads the next packet of a source into s->pkt; marks it done at the end. */
@@ -1169,7 +1260,7 @@ static bool simulate(run *ru)
     for (;;) {
         /* the earliest of: a BFE start, a transaction watchdog, a lock wait
          * timing out, the next step, the next delivery, the next packet */
-        int kind = -1; /* 3 BFE start, 4 watchdog, 5 wait timeout, 0 step, 1 delivery, 2 packet */
+        int kind = -1; /* 3 BFE start, 4 watchdog, 5 wait timeout, 0 step, 1 delivery, 2 packet, 6 completion */
         int64_t at = 0;
         size_t which = 0;
         for (size_t h = 0; h < sc->nhosts; h++) {
@@ -1219,6 +1310,18 @@ static bool simulate(run *ru)
                 which = i;
             }
         }
+        /* a pended classify's completion: before a packet of the same instant */
+        uint64_t completion = 0;
+        for (size_t h = 0; h < sc->nhosts; h++) {
+            uint64_t cat, handle;
+            if (!wfp_host_next_completion(ru->hosts[h].host, &cat, &handle) || cat > INT64_MAX) continue;
+            if (kind < 0 || (int64_t)cat < at || ((int64_t)cat == at && kind == 2)) {
+                kind = 6;
+                at = (int64_t)cat;
+                which = h;
+                completion = handle;
+            }
+        }
         if (kind < 0) break;
         ru->now = at;
         if (kind == 3) {
@@ -1243,6 +1346,11 @@ static bool simulate(run *ru)
         } else if (kind == 0) {
             const wfps_step *st = steps[next_step++];
             if (!do_step(ru, st, st->index + 1)) {
+                ok = false;
+                break;
+            }
+        } else if (kind == 6) {
+            if (!complete_pended(ru, (int)which, completion)) {
                 ok = false;
                 break;
             }

@@ -79,6 +79,41 @@ static void set_drop(shim_ctx *c, uint16_t layer, const wfp_verdict *v, uint32_t
     c->out->discard = discard;
 }
 
+/* The classify that just ran pended (FwpsPendOperation0). Honoured only
+ * with BLOCK + ABSORB (DRV processing-classify-callouts-asynchronously);
+ * else dropped. A TCP connect's SYN waits for the completion (held); other
+ * pended data is flushed. Returns true to go on as the verdict says. */
+static bool pend_honoured(shim_ctx *c, const shim_item *it, const wfp_verdict *v)
+{
+    wfp_host *h = c->h;
+    uint64_t handle = h->pend_new;
+    host_pend *op = wfpi_pend_find(h, handle);
+    h->pend_new = 0;
+    if (!op)
+        return true;
+    if (v->permitted || !v->absorb) {
+        wfpi_pend_drop(h, handle);
+        return true;
+    }
+    op->held = true;
+    h->stats.pended++;
+    c->out->pended = handle;
+    if (op->lk == LK_CONNECT && it->proto == WFP_IPPROTO_TCP) {
+        op->syn_held = true;
+        c->out->held = true;
+        c->out->layer_id = h->cur_item_layer; /* where it waits, and who pended it */
+        c->out->filter_id = v->filter_id;
+        c->out->reason = v->reason;
+        c->dropped = true; /* neither sent nor dropped: the fate comes with the completion */
+        return false;
+    }
+    if (op->lk == LK_CONNECT) {
+        set_drop(c, h->cur_item_layer, v, WFP_HOST_DISCARD_PEND_FLUSHED);
+        return false;
+    }
+    return true; /* RECV_ACCEPT: absorbed; the callout re-injects its clone */
+}
+
 /* Classifies at layer id; on a block: drop (unless the item is a stack
  * response) and re-indicate at the discard twin unless absorbed. */
 static bool pass_id(shim_ctx *c, uint16_t layer, const shim_item *it, uint32_t discard)
@@ -86,6 +121,8 @@ static bool pass_id(shim_ctx *c, uint16_t layer, const shim_item *it, uint32_t d
     wfp_verdict v;
     int dl;
     if (c->err || !wfpi_classify(c, layer, it, &v))
+        return false;
+    if (c->h->pend_new && !pend_honoured(c, it, &v))
         return false;
     if (v.permitted)
         return true;
@@ -331,8 +368,8 @@ static bool bind_implicit(shim_ctx *c, shim_item *it, uint32_t proc)
 {
     shim_item b = *it;
     wfp_bind_request br;
-    if (c->inj)
-        return true; /* an injected copy is no socket call: nothing binds */
+    if (c->inj || c->completing)
+        return true; /* an injected copy is no socket call; a completed connect bound already */
     b.proc = proc_of(c, proc);
     b.laddr_empty = true;
     b.iface = NULL;
@@ -361,6 +398,21 @@ static bool connect_auth(shim_ctx *c, shim_item *it, uint32_t proc)
     memcpy(cr.remote_address, it->raddr, 16);
     cr.remote_port = it->rport;
     a.layer_data = &cr;
+    if (c->completing) {
+        /* FwpsCompleteOperation0: AUTH_CONNECT again at once, as a
+         * reauthorization, with the remote it saw when it pended */
+        memcpy(it->raddr, c->completing->raddr, 16);
+        it->rport = c->completing->rport;
+        it->conn_redirected = c->completing->conn_redirected;
+        memcpy(a.raddr, it->raddr, 16);
+        a.rport = it->rport;
+        if (it->conn_redirected)
+            a.flags |= FWP_CONDITION_FLAG_IS_CONNECTION_REDIRECTED;
+        a.flags |= FWP_CONDITION_FLAG_IS_REAUTHORIZE;
+        a.reauth_reason = FWP_CONDITION_REAUTHORIZE_REASON_CLASSIFY_COMPLETION;
+        a.layer_data = NULL;
+        return pass(c, LK_CONNECT, &a, WFP_HOST_DISCARD_FILTER);
+    }
     /* an injected copy is authorized ("ALE, optional") but is no connect() to redirect */
     if (!c->inj && !pass(c, LK_CONNECT_REDIRECT, &a, WFP_HOST_DISCARD_FILTER))
         return false;
@@ -776,7 +828,7 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
             host_ep *ep = wfpi_host_ep_find(h, WFP_IPPROTO_UDP, it->ver, it->laddr, it->lport, false);
             if (ep) {
                 proc = ep->proc;
-            } else if (!c->inj) {
+            } else if (!c->inj && !c->completing) {
                 host_ep ne;
                 /* §6.5 step 2: the client's implicit bind on first send */
                 if (!bind_implicit(c, it, proc))
@@ -804,6 +856,11 @@ static void dgram_out(shim_ctx *c, const wfp_packet *p, shim_item *it)
         it->flow_id = f->id;
         if (!flow_established(c, f, it))
             return;
+        if (c->completing) {
+            /* the pended datagram itself was flushed; the flow now admits the next */
+            set_drop(c, UINT16_MAX, NULL, WFP_HOST_DISCARD_PEND_FLUSHED);
+            return;
+        }
     }
     /* §6.5 step 4 */
     d = *it;

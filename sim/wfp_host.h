@@ -136,7 +136,8 @@ bool wfp_host_is_local_v6(const wfp_host *h, const uint8_t addr[16]);
     X(WFP_HOST_DISCARD_NOT_LOCAL, "not_local", "neither address is the host's (not forwarded)") \
     X(WFP_HOST_DISCARD_REASSEMBLY_FAILED, "reassembly_failed", "fragment could not be reassembled") \
     X(WFP_HOST_DISCARD_MALFORMED, "malformed", "the packet could not be parsed")           \
-    X(WFP_HOST_DISCARD_NOT_IP, "not_ip", "not an IP packet: no WFP layer sees it")
+    X(WFP_HOST_DISCARD_NOT_IP, "not_ip", "not an IP packet: no WFP layer sees it")          \
+    X(WFP_HOST_DISCARD_PEND_FLUSHED, "pend_flushed", "non-TCP data of a pended classify is flushed")
 
 enum wfp_host_discard {
 #define X(id, name, text) id,
@@ -192,7 +193,9 @@ typedef struct wfp_packet_outcome {
     uint64_t flow_id;    /* the ALE flow it belongs to; 0: none */
     bool response_sent;  /* the stack sent a RST or an ICMP error in reply */
     bool held;           /* a fragment kept for reassembly: passed so far, not yet
-                            delivered; the datagram's fate comes with its last fragment */
+                            delivered; the datagram's fate comes with its last fragment;
+                            or a TCP SYN whose connect is pended (`pended`) */
+    uint64_t pended;     /* the completion handle when a callout pended a classify of it */
     size_t num_calls;
     const wfp_host_call *calls;        /* every classify call, in order */
     const wfp_trace_sublayer *sublayers;
@@ -404,6 +407,33 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req);
 uint32_t wfp_host_packet_injected(wfp_host *h, uint64_t now_ns, const wfp_host_injection *inj,
                                   wfp_packet_outcome *out);
 
+/* ---- pended classifies (FwpsPendOperation0, spec §4.6, C36) ---------------- */
+
+/* FwpsPendOperation0 from inside a classifyFn at ALE_AUTH_CONNECT or
+ * ALE_AUTH_RECV_ACCEPT; the callout must then return BLOCK with ABSORB
+ * (else the pend is dropped). STATUS_FWP_CANNOT_PEND in a reauthorization
+ * (only the initial authorization can be pended) and at every other layer
+ * (RESOURCE_ASSIGNMENT and AUTH_LISTEN can pend in Windows but are not
+ * simulated). `complete_after_ns`: the host completes it that much later
+ * (wfp_host_next_completion tells when); WFP_PEND_MANUAL: the caller calls
+ * wfp_host_complete_operation. The packet's outcome says `pended`. */
+#define WFP_PEND_MANUAL UINT64_MAX
+uint32_t wfp_host_pend_operation(wfp_host *h, uint64_t complete_after_ns, uint64_t *completion);
+
+/* FwpsCompleteOperation0. A pended AUTH_CONNECT is reauthorized at once
+ * (IS_REAUTHORIZE, reason CLASSIFY_COMPLETION): the callout gives its final
+ * verdict there and, if it permits, the connection goes on — a TCP SYN is
+ * sent (the outcome is the held packet's fate); other protocols' pended
+ * data was flushed (discard pend_flushed), the flow serves the next
+ * datagrams. A pended RECV_ACCEPT is not reauthorized: its callout
+ * re-injects the clone it kept (the outcome has no calls).
+ * FWP_E_NOT_FOUND for an unknown or completed handle. */
+uint32_t wfp_host_complete_operation(wfp_host *h, uint64_t now_ns, uint64_t completion, wfp_packet_outcome *out);
+
+/* The earliest operation the host completes itself (complete_after_ns);
+ * false if none. */
+bool wfp_host_next_completion(const wfp_host *h, uint64_t *at_ns, uint64_t *completion);
+
 /* ---- statistics ------------------------------------------------------- */
 
 typedef struct wfp_host_stats {
@@ -418,6 +448,7 @@ typedef struct wfp_host_stats {
     uint64_t reauthorizations, reauth_blocked;
     uint64_t rst_sent, icmp_errors_sent;
     uint64_t injected;   /* copies injected by callouts (wfp_host_inject) */
+    uint64_t pended, completed; /* classifies pended, operations completed */
 } wfp_host_stats;
 
 void wfp_host_get_stats(const wfp_host *h, wfp_host_stats *out);

@@ -301,6 +301,35 @@ EOF
 diff -u "$tmp/inj.want" "$tmp/inj.jsonl" >&2 || fail "injection replay: JSON lines differ"
 grep -q '^injected by callouts: 2 (counted in packets)$' "$tmp/inj.err" || fail "injection replay: summary line"
 
+# ---- pended connects: printed when pended and again at the completion --------
+cat >"$tmp/genpend.py" <<'EOF'
+import sys
+sys.path.insert(0, sys.argv[1])
+import mkpcap as m
+L, R = "10.0.0.2", "93.184.216.34"
+m.write_pcap(sys.argv[2], 1, [
+    (1_000_000, m.frame(m.ip(L, R, m.tcp(L, R, 50000, 443, "S", 1)), "ether", True)),
+    (40_000_000, m.frame(m.ip(R, L, m.tcp(R, L, 443, 50000, "SA", 9, 2)), "ether", False)),
+    (50_000_000, m.frame(m.ip(L, R, m.tcp(L, R, 50001, 8443, "S", 1)), "ether", True))])
+EOF
+python3 "$tmp/genpend.py" "$src/tools/mkpcap" "$tmp/pend.pcap" || fail "cannot make pend.pcap"
+"$wfpsim" replay --json --scenario "$src/scenarios/ale/c36-pended-connect-completes.yaml" \
+    --write-permitted "$tmp/pend-perm.pcap" --write-dropped "$tmp/pend-drop.pcap" "$tmp/pend.pcap" \
+    >"$tmp/pend.jsonl" 2>"$tmp/pend.err"
+rc=$?
+[ "$rc" = 0 ] || fail "pend replay: exit $rc ($(cat "$tmp/pend.err"))"
+cat >"$tmp/pend.want" <<'EOF'
+{"packet": 1, "time_ns": 0, "direction": "out", "verdict": "block", "layer": "ALE_AUTH_CONNECT_V4", "filter": "ask-f", "reason": "pended"}
+{"packet": 1, "time_ns": 20000000, "direction": "out", "verdict": "permit", "layer": "OUTBOUND_IPPACKET_V4", "filter": null, "reason": "no_match", "completion": true}
+{"packet": 2, "time_ns": 39000000, "direction": "in", "verdict": "permit", "layer": "ALE_FLOW_ESTABLISHED_V4", "filter": null, "reason": "no_match"}
+{"packet": 3, "time_ns": 49000000, "direction": "out", "verdict": "block", "layer": "ALE_AUTH_CONNECT_V4", "filter": "ask-f", "reason": "pended"}
+{"packet": 3, "time_ns": 69000000, "direction": "out", "verdict": "block", "layer": "ALE_AUTH_CONNECT_V4", "filter": "ask-f", "reason": "callout_block", "completion": true}
+EOF
+diff -u "$tmp/pend.want" "$tmp/pend.jsonl" >&2 || fail "pend replay: JSON lines differ"
+grep -q '^pended classifies completed: 2; still pended: 0$' "$tmp/pend.err" || fail "pend replay: summary line"
+[ "$(tcount "$tmp/pend-perm.pcap")/$(tcount "$tmp/pend-drop.pcap")" = "2/1" ] ||
+    fail "pend replay: verdict captures hold $(tcount "$tmp/pend-perm.pcap")/$(tcount "$tmp/pend-drop.pcap") packets, expected 2/1"
+
 # ---- the shared real captures ----------------------------------------------
 pcaps="$src/../shared/data/pcaps"
 if [ -d "$pcaps" ]; then

@@ -798,7 +798,7 @@ static void callout_layer_and_errors(void **state)
                    "{field", "FWP_E_MATCH_TYPE_MISMATCH");
     apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{when: {IP_REMOTE_PORT: 1}, action: block, sure: 1}]}]\n",
                    "sure", "unknown key 'sure' in a classify rule (expected one of: when, injection_state, action, "
-                           "clear_write_right, absorb, inject)");
+                           "clear_write_right, absorb, inject, pend)");
     /* injection keys */
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{injection_state: mine, action: permit}]}]\n",
                    "mine", "unknown injection state 'mine' (expected not_injected, injected_by_self, injected_by_other or "
@@ -815,6 +815,15 @@ static void callout_layer_and_errors(void **state)
                    "70000", "dport");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {set: {ttl: 1}}}]}]\n",
                    "ttl", "unknown key 'ttl' in inject.set");
+    /* pend */
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: permit, pend: {complete_after: 1s}}]}]\n",
+                   "{complete_after", "pend needs action: block and absorb: true");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: block, absorb: true, pend: {}}]}]\n",
+                   "{}", "pend needs 'complete_after'");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: block, absorb: true, pend: {complete_after: soon}}]}]\n",
+                   "soon", "complete_after must be a duration");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: block, absorb: true, pend: yes}]}]\n",
+                   "yes", "pend");
     apply_fails_at(f, "callouts: [{name: d}]\n", "{name", "callout needs 'layer'");
 }
 

@@ -2016,6 +2016,158 @@ static void test_injection_wrong_direction(void **state)
     free(q);
 }
 
+/* ---- pended classifies (spec §4.6, C36) ----------------------------------------- */
+
+typedef struct pend_callout {
+    wfp_host *h;
+    bool absorb;            /* return BLOCK + ABSORB after pending (else PERMIT) */
+    uint64_t after;         /* complete_after for wfp_host_pend_operation */
+    int calls;
+    uint32_t rc[8];         /* what each call's FwpsPendOperation0 returned */
+    bool reauth[8];
+    uint64_t handle;
+} pend_callout;
+
+static void pend_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
+                          void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
+                          wfp_classify_out *out)
+{
+    pend_callout *c = ctx;
+    int i = c->calls < 8 ? c->calls : 7;
+    int fi = value_index(in->layer_id, "FLAGS");
+    (void)meta;
+    (void)layer_data;
+    (void)filter;
+    (void)flow_context;
+    c->calls++;
+    c->reauth[i] = fi >= 0 && (in->values[fi].v.u32 & FWP_CONDITION_FLAG_IS_REAUTHORIZE);
+    if (c->reauth[i]) { /* the completion: the final verdict */
+        c->rc[i] = wfp_host_pend_operation(c->h, WFP_PEND_MANUAL, &c->handle);
+        out->action_type = FWP_ACTION_PERMIT;
+        return;
+    }
+    c->rc[i] = wfp_host_pend_operation(c->h, c->after, &c->handle);
+    out->action_type = c->absorb ? FWP_ACTION_BLOCK : FWP_ACTION_PERMIT;
+    if (c->absorb) {
+        out->flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
+        out->rights &= ~FWPS_RIGHT_ACTION_WRITE;
+    }
+}
+
+static void pend_setup(hf *x, const char *name, const char *layer, pend_callout *c)
+{
+    wfp_guid key = fx_callout(&x->f, name, layer);
+    wfp_callout_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.callout_key = key;
+    reg.classify = pend_classify;
+    reg.ctx = c;
+    c->h = x->h;
+    assert_int_equal(wfp_host_callout_register(x->h, &reg, NULL), 0);
+    (void)fx_callout_filter(&x->f, name, layer, NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING, &key, 0);
+}
+
+/* A pended TCP connect: the SYN waits; FwpsCompleteOperation0
+ * reauthorizes at AUTH_CONNECT (IS_REAUTHORIZE, CLASSIFY_COMPLETION), where
+ * a second pend is refused, and the SYN goes on. Only once. */
+static void test_pend_tcp_connect(void **state)
+{
+    /* EVIDENCE: C36 — W32 ale-re-authorization; DDI FwpsPendOperation0 */
+    hf *x = *state;
+    pend_callout c;
+    uint64_t at, handle;
+    memset(&c, 0, sizeof c);
+    c.absorb = true;
+    c.after = 5 * SEC;
+    pend_setup(x, "pend", "ALE_AUTH_CONNECT_V4", &c);
+    const wfp_packet_outcome *o = run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 443, "S", 0));
+    assert_int_equal(c.rc[0], 0);
+    assert_true(o->held);
+    assert_false(o->permitted);
+    assert_int_equal(o->pended, c.handle);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_NONE);
+    expect_layers(o, false, "ALE_BIND_REDIRECT,ALE_RESOURCE_ASSIGNMENT,ALE_CONNECT_REDIRECT,ALE_AUTH_CONNECT");
+    assert_int_equal(wfp_host_flow_count(x->h), 0);
+    assert_true(wfp_host_next_completion(x->h, &at, &handle));
+    assert_int_equal(at, 1 + 5 * SEC);
+    assert_int_equal(handle, c.handle);
+
+    x->nobs = 0;
+    assert_int_equal(wfp_host_complete_operation(x->h, at, handle, &x->out), 0);
+    assert_true(x->out.permitted);
+    expect_layers(&x->out, false, "ALE_AUTH_CONNECT,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_true(x->out.calls[0].reauth);
+    assert_int_equal(obs_val(&x->obs[0], "REAUTHORIZE_REASON")->v.u32,
+                     FWP_CONDITION_REAUTHORIZE_REASON_CLASSIFY_COMPLETION);
+    assert_true(c.reauth[1]);
+    assert_int_equal(c.rc[1], STATUS_FWP_CANNOT_PEND); /* only the initial authorization */
+    assert_int_equal(wfp_host_flow_count(x->h), 1);
+    assert_false(wfp_host_next_completion(x->h, NULL, NULL));
+    assert_int_equal(wfp_host_complete_operation(x->h, at, handle, &x->out), FWP_E_NOT_FOUND);
+    wfp_host_stats st;
+    wfp_host_get_stats(x->h, &st);
+    assert_int_equal(st.pended, 1);
+    assert_int_equal(st.completed, 1);
+    assert_int_equal(st.permitted, 1);
+}
+
+/* Non-TCP: the pended datagram is flushed; the completion authorizes the
+ * flow, which the next datagram uses without AUTH_CONNECT. */
+static void test_pend_udp_flushed(void **state)
+{
+    hf *x = *state;
+    pend_callout c;
+    memset(&c, 0, sizeof c);
+    c.absorb = true;
+    c.after = WFP_PEND_MANUAL;
+    pend_setup(x, "pend", "ALE_AUTH_CONNECT_V4", &c);
+    const wfp_packet_outcome *o = run(x, 1, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    assert_false(o->held);
+    assert_false(o->permitted);
+    assert_int_equal(o->discard, WFP_HOST_DISCARD_PEND_FLUSHED);
+    assert_false(wfp_host_next_completion(x->h, NULL, NULL)); /* manual */
+    assert_int_equal(wfp_host_complete_operation(x->h, 2, c.handle, &x->out), 0);
+    expect_layers(&x->out, false, "ALE_AUTH_CONNECT,ALE_FLOW_ESTABLISHED");
+    assert_int_equal(x->out.discard, WFP_HOST_DISCARD_PEND_FLUSHED);
+    o = run(x, 3, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    assert_true(o->permitted);
+    expect_layers(o, false, "DATAGRAM_DATA,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+}
+
+/* Refused: outside a classify, at a layer that cannot pend, and a pend
+ * the callout does not honour with BLOCK + ABSORB is dropped. A pended
+ * RECV_ACCEPT completes without a reauthorization. */
+static void test_pend_refused_and_recv_accept(void **state)
+{
+    hf *x = *state;
+    pend_callout c, t;
+    uint64_t handle;
+    assert_int_equal(wfp_host_pend_operation(x->h, 0, &handle), STATUS_FWP_CANNOT_PEND);
+    memset(&t, 0, sizeof t);
+    t.absorb = true;
+    pend_setup(x, "pend-transport", "OUTBOUND_TRANSPORT_V4", &t);
+    (void)run(x, 1, mk(x, "udp", "10.0.0.2", 50000, "10.0.0.5", 53, NULL, 0));
+    assert_int_equal(t.rc[0], STATUS_FWP_CANNOT_PEND);
+
+    memset(&c, 0, sizeof c);
+    c.absorb = false; /* pends, then permits: the pend is dropped */
+    pend_setup(x, "pend-accept", "ALE_AUTH_RECV_ACCEPT_V4", &c);
+    const wfp_packet_outcome *o = run(x, 2, mk(x, "tcp", "10.0.0.5", 40000, "10.0.0.2", 80, "S", 0));
+    assert_int_equal(c.rc[0], 0);
+    assert_int_equal(o->pended, 0);
+    assert_int_equal(wfp_host_complete_operation(x->h, 3, c.handle, &x->out), FWP_E_NOT_FOUND);
+
+    c.absorb = true;
+    c.after = 0;
+    o = run(x, 4, mk(x, "tcp", "10.0.0.5", 40001, "10.0.0.2", 80, "S", 0));
+    assert_true(o->absorbed);
+    assert_int_equal(o->pended, c.handle);
+    x->nobs = 0;
+    assert_int_equal(wfp_host_complete_operation(x->h, 4, c.handle, &x->out), 0);
+    assert_int_equal(x->out.num_calls, 0);
+    assert_int_equal(x->nobs, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2065,6 +2217,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_injection_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_wrong_direction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pend_tcp_connect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pend_udp_flushed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pend_refused_and_recv_accept, setup, teardown),
         cmocka_unit_test(test_determinism),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
