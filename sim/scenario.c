@@ -577,9 +577,11 @@ static bool load_security_step(wfps_step *st, const wfp_yaml_node *sn, const cha
     const wfp_yaml_node *v;
     if (!wfp_yaml_require(err, sn, "object", op, &v) || !load_object(err, v, true, &st->object)) return false;
     if ((v = wfp_yaml_map_get(sn, "name"))) {
-        if (st->object == WFP_OBJECT_TYPE_COUNT || st->object == WFP_OBJECT_NET_EVENTS)
-            return wfp_yaml_error(err, v, "step.name: the %s has no objects to name",
-                                  st->object == WFP_OBJECT_NET_EVENTS ? "net_events container" : "engine");
+        /* layers have no descriptors of their own in wfpsim: only their container */
+        if (st->object > WFP_OBJECT_FILTER)
+            return wfp_yaml_error(err, v, "step.name: only providers, sublayers, callouts and filters are named; "
+                                          "object: %s stands for one descriptor",
+                                  st->object == WFP_OBJECT_TYPE_COUNT ? "engine" : wfp_object_type_name(st->object));
         if (!get_text(err, v, "step.name", &st->name)) return false;
     }
     if (st->op == WFPS_OP_SET_SECURITY) {

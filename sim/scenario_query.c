@@ -124,11 +124,6 @@ void wfps_names_format(const char *const *v, size_t n, char *buf, size_t cap)
 
 bool wfps_security_key(const wfp_policy *p, uint32_t object, const char *name, wfp_guid *key)
 {
-    if (object == WFP_OBJECT_LAYER) {
-        const wfp_layer_info *l = wfp_catalog_layer_by_name(name);
-        if (l) *key = l->key;
-        return l || wfp_guid_parse(name, key);
-    }
     if (object > WFP_OBJECT_FILTER) return false;
     if (!wfp_policy_key(p, (wfp_policy_kind)object, name, key))
         wfp_guid_from_name(wfp_policy_kind_name((wfp_policy_kind)object), name, key);

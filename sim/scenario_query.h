@@ -20,8 +20,8 @@ void wfps_names_free(wfps_names *n);
 /* "[a, b, c]", truncated to cap. */
 void wfps_names_format(const char *const *v, size_t n, char *buf, size_t cap);
 
-/* The key of a named object for the security calls (layers by catalogue
- * name; unknown names give the key derived from the name). */
+/* The key of a named provider, sublayer, callout or filter for the
+ * security calls (unknown names give the key derived from the name). */
 bool wfps_security_key(const wfp_policy *p, uint32_t object, const char *name, wfp_guid *key);
 /* The *_SECURITY_INFORMATION bits of the parts an SDDL string carries. */
 uint32_t wfps_sddl_info(const char *sddl);

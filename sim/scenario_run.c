@@ -796,11 +796,8 @@ static bool step_security(run *ru, const wfps_step *st, size_t number, int h, wf
 {
     wfp_guid key;
     const char *sddl = NULL;
-    if (st->name && !wfps_security_key(ru->hosts[h].policy, st->object, st->name, &key)) {
-        set_error(ru->r, "%s:%u:%u: step %zu: unknown layer '%s'", st->node->file, st->node->line, st->node->column,
-                  number, st->name);
-        return false;
-    }
+    (void)number;
+    if (st->name) wfps_security_key(ru->hosts[h].policy, st->object, st->name, &key);
     if (st->op == WFPS_OP_SET_SECURITY) {
         *code = wfp_set_security(s, st->object, st->name ? &key : NULL, wfps_sddl_info(st->sddl), st->sddl);
         return true;
