@@ -796,7 +796,6 @@ static bool step_security(run *ru, const wfps_step *st, size_t number, int h, wf
 {
     wfp_guid key;
     const char *sddl = NULL;
-    (void)number;
     if (st->name) wfps_security_key(ru->hosts[h].policy, st->object, st->name, &key);
     if (st->op == WFPS_OP_SET_SECURITY) {
         *code = wfp_set_security(s, st->object, st->name ? &key : NULL, wfps_sddl_info(st->sddl), st->sddl);
@@ -807,6 +806,18 @@ static bool step_security(run *ru, const wfps_step *st, size_t number, int h, wf
         fail(ru->r, "%s:%u:%u: step %zu (get_security): expected %s, observed %s", st->expect->file, st->expect->line,
              st->expect->column, number, st->sddl, sddl);
     return true;
+}
+
+/* The enumeration and security ops; false when the run cannot go on. */
+static bool query_step(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    switch (st->op) {
+    case WFPS_OP_ENUM: return step_enum(ru, st, number, h, s, code);
+    case WFPS_OP_CREATE_ENUM_HANDLE: return step_create_handle(ru, st, number, h, s, code);
+    case WFPS_OP_DESTROY_ENUM_HANDLE: return step_destroy_handle(ru, st, number, s, code);
+    case WFPS_OP_ENUM_NET_EVENTS: return step_net_events(ru, st, number, h, s, code);
+    default: return step_security(ru, st, number, h, s, code);
+    }
 }
 
 static bool run_pending(run *ru);
@@ -943,12 +954,7 @@ static bool do_step_now(run *ru, const wfps_step *st, size_t number, bool timed_
     case WFPS_OP_ENUM_NET_EVENTS:
     case WFPS_OP_GET_SECURITY:
     case WFPS_OP_SET_SECURITY: {
-        bool ok = st->op == WFPS_OP_ENUM                 ? step_enum(ru, st, number, h, s, &code)
-                  : st->op == WFPS_OP_CREATE_ENUM_HANDLE ? step_create_handle(ru, st, number, h, s, &code)
-                  : st->op == WFPS_OP_DESTROY_ENUM_HANDLE ? step_destroy_handle(ru, st, number, s, &code)
-                  : st->op == WFPS_OP_ENUM_NET_EVENTS    ? step_net_events(ru, st, number, h, s, &code)
-                                                          : step_security(ru, st, number, h, s, &code);
-        if (!ok) return false;
+        if (!query_step(ru, st, number, h, s, &code)) return false;
         if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
         break;
     }
