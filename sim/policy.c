@@ -1110,6 +1110,7 @@ typedef struct pentry {
     size_t nrules;
     uint64_t calls;
     uint64_t inj_handle; /* FwpsInjectionHandleCreate0, on first use */
+    bool reject_add; /* notify: reject_add */
 } pentry;
 
 typedef struct idname {
@@ -1383,12 +1384,26 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
     if (hit->absorb) out->flags |= FWPS_CLASSIFY_OUT_FLAG_ABSORB;
 }
 
+/* The declarative notifyFn of `notify: reject_add`: refuses every filter
+ * added with this callout (DDI notifyFn: an error from
+ * FWPS_CALLOUT_NOTIFY_ADD_FILTER makes the add fail); the other
+ * notifications are accepted. */
+static uint32_t reject_add_notify(void *ctx, uint32_t notify_type, const wfp_guid *filter_key,
+                                  const wfp_fwps_filter *filter)
+{
+    (void)ctx;
+    (void)filter_key;
+    (void)filter;
+    return notify_type == FWPS_CALLOUT_NOTIFY_ADD_FILTER ? (uint32_t)FWP_E_CALLOUT_NOTIFICATION_FAILED : 0u;
+}
+
 static uint32_t register_entry(wfp_engine *eng, pentry *e)
 {
     wfp_callout_registration reg;
     memset(&reg, 0, sizeof reg);
     reg.callout_key = e->key;
     reg.classify = rules_classify;
+    if (e->reject_add) reg.notify = reject_add_notify;
     reg.ctx = e;
     return wfp_callout_register(eng, &reg, NULL);
 }
@@ -1428,6 +1443,7 @@ struct wfp_policy_object {
     prule *rules;
     size_t nrules;
     bool registered;
+    bool reject_add;
 };
 
 static owned obj_store(wfp_policy_object *o)
@@ -1797,11 +1813,25 @@ static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yam
     return true;
 }
 
+/* `notify:` of a callout: its declarative notifyFn. `accept` (the
+ * default) or `reject_add`. */
+static bool parse_notify(wfp_policy_object *o, const wfp_yaml_node *body, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *n = wfp_yaml_map_get(body, "notify");
+    char d[64];
+    if (!n) return true;
+    if (wfp_yaml_scalar_is(n, "reject_add")) o->reject_add = true;
+    else if (!wfp_yaml_scalar_is(n, "accept"))
+        return wfp_yaml_error(err, n, "unknown notify %s (expected accept or reject_add)",
+                              wfp_yaml_describe(n, d, sizeof d));
+    return true;
+}
+
 static bool parse_callout(wfp_policy *p, wfp_policy_object *o, const wfp_yaml_node *body, const char *what,
                           wfp_yaml_errors *err)
 {
     static const char *const keys[] = {"name",       "key",   "description", "layer",    "provider",      "persistent",
-                                       "flags", "registered", "classify", "provider_data", NULL};
+                                       "flags", "registered", "classify", "provider_data", "notify", NULL};
     wfp_callout *d = &o->d.callout;
     const wfp_yaml_node *n;
     if (!wfp_yaml_check_keys(err, body, what, keys)) return false;
@@ -1819,6 +1849,7 @@ static bool parse_callout(wfp_policy *p, wfp_policy_object *o, const wfp_yaml_no
     o->registered = true;
     if ((n = wfp_yaml_map_get(body, "registered")) && !wfp_yaml_get_bool(err, n, "registered", &o->registered))
         return false;
+    if (!parse_notify(o, body, err)) return false;
     if ((n = wfp_yaml_map_get(body, "classify"))) {
         if (!o->layer)
             return wfp_yaml_error(err, n, "classify rules need a layer from the catalogue, not an unknown GUID");
@@ -2021,6 +2052,7 @@ uint32_t wfp_policy_object_add(wfp_policy *p, wfp_session *s, wfp_policy_object 
         free_rules(e->rules, e->nrules);
         e->rules = o->rules;
         e->nrules = o->nrules;
+        e->reject_add = o->reject_add;
         o->rules = NULL;
         o->nrules = 0;
         wfp_engine *eng = wfp_session_engine(s);

@@ -8,6 +8,7 @@
  * their values depend on the layer; `wfpsim check` applies them to a
  * scratch host to catch those too (scenario_run.c). */
 #include "scenario_int.h"
+#include "scenario_tmpl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,14 +187,37 @@ static bool load_interface_type(wfp_yaml_errors *err, const wfp_yaml_node *n, ui
     return wfp_yaml_error(err, n, "interface type: expected ethernet, wifi, loopback, ppp, tunnel, other or an IANA ifType number, not '%s'", t);
 }
 
+/* host.services: Windows services and whether they start automatically
+ * (providers name theirs in service_name; BFE disables the persistent
+ * objects of providers whose service does not, at its start). */
+static bool load_services(wfps_host *h, const wfp_yaml_node *v, wfp_yaml_errors *err)
+{
+    static const char *const keys[] = {"name", "autostart", NULL};
+    if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "host.services")) return false;
+    h->manual_services = xcalloc(v->count, sizeof *h->manual_services);
+    if (!h->manual_services) return wfp_yaml_error(err, v, "out of memory");
+    for (size_t i = 0; i < v->count; i++) {
+        const wfp_yaml_node *sv = v->items[i], *x;
+        const char *name;
+        bool autostart = true;
+        if (!wfp_yaml_check_keys(err, sv, "service", keys)) return false;
+        if (!wfp_yaml_require(err, sv, "name", "service", &x) || !get_text(err, x, "service.name", &name)) return false;
+        if (!wfp_yaml_require(err, sv, "autostart", "service", &x) ||
+            !wfp_yaml_get_bool(err, x, "service.autostart", &autostart))
+            return false;
+        if (!autostart) h->manual_services[h->nmanual_services++] = name;
+    }
+    return true;
+}
+
 static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bool multi, wfp_yaml_errors *err)
 {
     static const char *const keys_single[] = {"name", "addresses", "interfaces", "processes", "udp_flow_timeout",
                                               "icmp_flow_timeout", "adopt_midstream_tcp", "forwarding",
-                                              "closure_events", NULL};
+                                              "closure_events", "services", NULL};
     static const char *const keys_multi[] = {"name", "addresses", "interfaces", "processes", "policy",
                                              "udp_flow_timeout", "icmp_flow_timeout", "adopt_midstream_tcp",
-                                             "forwarding", "closure_events", NULL};
+                                             "forwarding", "closure_events", "services", NULL};
     const wfp_yaml_node *v;
     if (!wfp_yaml_check_keys(err, n, "host", multi ? keys_multi : keys_single)) return false;
     h->node = n;
@@ -325,6 +349,7 @@ static bool load_host(wfps_host *h, const char *name, const wfp_yaml_node *n, bo
     if ((v = wfp_yaml_map_get(n, "closure_events")) &&
         !wfp_yaml_get_bool(err, v, "host.closure_events", &h->cfg.closure_events))
         return false;
+    if ((v = wfp_yaml_map_get(n, "services")) && !load_services(h, v, err)) return false;
     h->policy = multi ? wfp_yaml_map_get(n, "policy") : NULL;
     return true;
 }
@@ -337,6 +362,7 @@ static void free_host(wfps_host *h)
     for (size_t i = 0; i < h->nprocesses; i++) free(h->sockets[i]);
     free(h->sockets);
     free(h->processes);
+    free((void *)h->manual_services);
     free((void *)h->addresses);
 }
 
@@ -403,10 +429,174 @@ static bool known_session(const wfps_scenario *sc, const char *name)
     return false;
 }
 
+static bool get_layer(wfp_yaml_errors *err, const wfp_yaml_node *v, const char *what, int *layer)
+{
+    const char *t;
+    if (!get_text(err, v, what, &t)) return false;
+    const wfp_layer_info *l = wfp_catalog_layer_by_name(t);
+    if (!l) return wfp_yaml_error(err, v, "%s: unknown layer '%s'", what, t);
+    *layer = l->id;
+    return true;
+}
+
+/* One net event of an expectation list (expect.net_events.events, the
+ * enum_net_events step's expect). */
+static bool load_event(wfp_yaml_errors *err, const wfp_yaml_node *en, wfps_expect_event *ee)
+{
+    static const char *const ekeys[] = {"type", "packet", "layer", "filter", "host", NULL};
+    const wfp_yaml_node *x;
+    const char *t;
+    ee->node = en;
+    ee->layer = -1;
+    if (!wfp_yaml_check_keys(err, en, "net event", ekeys)) return false;
+    if (!wfp_yaml_require(err, en, "type", "net event", &x) || !get_text(err, x, "net event type", &t)) return false;
+    if (!strcmp(t, "classify_drop")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_DROP;
+    else if (!strcmp(t, "classify_allow")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_ALLOW;
+    else return wfp_yaml_error(err, x, "net event type: expected classify_drop or classify_allow, not '%s'", t);
+    if ((x = wfp_yaml_map_get(en, "packet")) && !wfp_yaml_get_uint64(err, x, "net event packet", 1, UINT64_MAX, &ee->packet))
+        return false;
+    if ((x = wfp_yaml_map_get(en, "layer")) && !get_layer(err, x, "net event layer", &ee->layer)) return false;
+    if ((x = wfp_yaml_map_get(en, "filter")) && !get_text(err, x, "net event filter", &ee->filter)) return false;
+    if ((x = wfp_yaml_map_get(en, "host")) && !get_text(err, x, "net event host", &ee->host)) return false;
+    return true;
+}
+
+/* `object:` of enumeration and security steps. `engine`: the engine itself. */
+static bool load_object(wfp_yaml_errors *err, const wfp_yaml_node *v, bool security, uint32_t *out)
+{
+    static const char *const names[] = {"provider", "sublayer", "callout", "filter", "layer", "net_events", "engine"};
+    const char *t;
+    if (!get_text(err, v, "step.object", &t)) return false;
+    for (uint32_t k = 0; k <= WFP_OBJECT_TYPE_COUNT; k++)
+        if (!strcmp(t, names[k]) && (security || k <= WFP_OBJECT_FILTER)) {
+            *out = k;
+            return true;
+        }
+    return wfp_yaml_error(err, v, security ? "step.object: expected engine, provider, sublayer, callout, filter, layer "
+                                             "or net_events, not '%s'"
+                                           : "step.object: expected provider, sublayer, callout or filter, not '%s'",
+                          t);
+}
+
+/* A template's keys are checked here; its values when the step runs. */
+static bool load_template(wfps_step *st, const wfp_yaml_node *sn, uint32_t object, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *v = wfp_yaml_map_get(sn, "template");
+    if (!v) return true;
+    const char *const *keys = wfps_tmpl_keys(object);
+    if (!keys)
+        return wfp_yaml_error(err, v, "step.template: %s enumerations and subscriptions take no template",
+                              object == WFP_OBJECT_TYPE_COUNT ? "provider_context" : wfp_object_type_name(object));
+    if (!wfp_yaml_check_keys(err, v, "step.template", keys)) return false;
+    st->tmpl = v;
+    return true;
+}
+
+static bool load_subscribe_template(wfps_step *st, const wfp_yaml_node *sn, wfp_yaml_errors *err)
+{
+    uint32_t object = WFP_OBJECT_TYPE_COUNT;
+    if (!strcmp(st->name, "net_event")) object = WFP_OBJECT_NET_EVENTS;
+    for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
+        if (!strcmp(st->name, wfp_object_type_name(k))) object = k;
+    return load_template(st, sn, object, err);
+}
+
+/* enum's expect: the names enumerated, in order ([] for none). */
+static bool load_names(wfps_step *st, const wfp_yaml_node *v, wfp_yaml_errors *err)
+{
+    if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "step.expect")) return false;
+    st->names = xcalloc(v->count, sizeof *st->names);
+    if (!st->names) return wfp_yaml_error(err, v, "out of memory");
+    st->nnames = v->count;
+    for (size_t i = 0; i < v->count; i++)
+        if (!get_text(err, v->items[i], "step.expect", &st->names[i])) return false;
+    return true;
+}
+
+static bool load_events(wfps_step *st, const wfp_yaml_node *v, wfp_yaml_errors *err)
+{
+    if (!wfp_yaml_expect(err, v, WFP_YAML_SEQUENCE, "step.expect")) return false;
+    st->events = xcalloc(v->count, sizeof *st->events);
+    if (!st->events) return wfp_yaml_error(err, v, "out of memory");
+    st->nevents = v->count;
+    for (size_t i = 0; i < v->count; i++)
+        if (!load_event(err, v->items[i], &st->events[i])) return false;
+    return true;
+}
+
+/* enum (from a template, or from a handle), create_enum_handle,
+ * destroy_enum_handle, enum_net_events. */
+static bool load_enum_step(wfps_step *st, const wfp_yaml_node *sn, const char *op, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *v, *h = wfp_yaml_map_get(sn, "handle");
+    if (h && st->op != WFPS_OP_ENUM_NET_EVENTS && !get_text(err, h, "step.handle", &st->handle)) return false;
+    if (st->op == WFPS_OP_ENUM_NET_EVENTS) {
+        st->object = WFP_OBJECT_NET_EVENTS;
+    } else if (st->op == WFPS_OP_DESTROY_ENUM_HANDLE || (st->op == WFPS_OP_ENUM && h)) {
+        if (!h) return wfp_yaml_require(err, sn, "handle", op, &v);
+        if ((v = wfp_yaml_map_get(sn, "object")) || (v = wfp_yaml_map_get(sn, "template")))
+            return wfp_yaml_error(err, v, "op '%s' with a handle takes the handle's object and template", op);
+        if (st->op == WFPS_OP_DESTROY_ENUM_HANDLE || (st->has_expect_error && !wfp_yaml_map_get(sn, "expect")))
+            return true;
+        return wfp_yaml_require(err, sn, "expect", op, &st->expect) && load_names(st, st->expect, err);
+    } else {
+        if (st->op == WFPS_OP_CREATE_ENUM_HANDLE && !wfp_yaml_require(err, sn, "handle", op, &v)) return false;
+        if (!wfp_yaml_require(err, sn, "object", op, &v) || !load_object(err, v, false, &st->object)) return false;
+    }
+    if (!load_template(st, sn, st->object, err)) return false;
+    if (st->op == WFPS_OP_CREATE_ENUM_HANDLE) return true;
+    /* a step expected to fail needs no list */
+    if (st->has_expect_error && !wfp_yaml_map_get(sn, "expect")) return true;
+    if (!wfp_yaml_require(err, sn, "expect", op, &st->expect)) return false;
+    return st->op == WFPS_OP_ENUM ? load_names(st, st->expect, err) : load_events(st, st->expect, err);
+}
+
+/* get_security / set_security: object, name (none: the object type's
+ * container), sddl (set), expect (get: the SDDL text). */
+static bool load_security_step(wfps_step *st, const wfp_yaml_node *sn, const char *op, wfp_yaml_errors *err)
+{
+    const wfp_yaml_node *v;
+    if (!wfp_yaml_require(err, sn, "object", op, &v) || !load_object(err, v, true, &st->object)) return false;
+    if ((v = wfp_yaml_map_get(sn, "name"))) {
+        /* layers have no descriptors of their own in wfpsim: only their container */
+        if (st->object > WFP_OBJECT_FILTER)
+            return wfp_yaml_error(err, v, "step.name: only providers, sublayers, callouts and filters are named; "
+                                          "object: %s stands for one descriptor",
+                                  st->object == WFP_OBJECT_TYPE_COUNT ? "engine" : wfp_object_type_name(st->object));
+        if (!get_text(err, v, "step.name", &st->name)) return false;
+    }
+    if (st->op == WFPS_OP_SET_SECURITY) {
+        if (!wfp_yaml_require(err, sn, "sddl", op, &v) || !get_text(err, v, "step.sddl", &st->sddl)) return false;
+        if (!strstr(st->sddl, "O:") && !strstr(st->sddl, "G:") && !strstr(st->sddl, "D:"))
+            return wfp_yaml_error(err, v, "step.sddl: expected SDDL with an owner (O:), group (G:) or DACL (D:), not '%s'",
+                                  st->sddl);
+    } else if ((st->expect = wfp_yaml_map_get(sn, "expect")) && !get_text(err, st->expect, "step.expect", &st->sddl)) {
+        return false;
+    }
+    return true;
+}
+
+/* Operands of the enumeration and security ops (the others are checked inline). */
+static bool step_takes(const wfps_step *st, const char *key)
+{
+    switch (st->op) {
+    case WFPS_OP_ENUM:
+        return !strcmp(key, "object") || !strcmp(key, "template") || !strcmp(key, "handle") || !strcmp(key, "expect");
+    case WFPS_OP_CREATE_ENUM_HANDLE:
+        return !strcmp(key, "object") || !strcmp(key, "template") || !strcmp(key, "handle");
+    case WFPS_OP_DESTROY_ENUM_HANDLE: return !strcmp(key, "handle");
+    case WFPS_OP_ENUM_NET_EVENTS: return !strcmp(key, "template") || !strcmp(key, "expect");
+    case WFPS_OP_GET_SECURITY: return !strcmp(key, "object") || !strcmp(key, "name") || !strcmp(key, "expect");
+    case WFPS_OP_SET_SECURITY: return !strcmp(key, "object") || !strcmp(key, "name") || !strcmp(key, "sddl");
+    default: return false;
+    }
+}
+
 static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_errors *err)
 {
     static const char *const keys[] = {"at", "session", "op", "provider", "sublayer", "callout", "filter", "name",
-                                       "object", "expect_error", "host", "enable", "read_only", "bfe_start", NULL};
+                                       "object", "expect_error", "host", "enable", "read_only", "bfe_start",
+                                       "template", "handle", "expect", "sddl", NULL};
     if (!wfp_yaml_expect(err, n, WFP_YAML_SEQUENCE, "steps")) return false;
     for (size_t i = 0; i < n->count; i++) {
         const wfp_yaml_node *sn = n->items[i], *v;
@@ -475,8 +665,19 @@ static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_error
                 return wfp_yaml_error(err, v, "step.object: expected provider, sublayer, callout, filter, "
                                               "provider_context or net_event, not '%s'", t);
             st->name = t;
+            if (st->op == WFPS_OP_SUBSCRIBE && !load_subscribe_template(st, sn, err)) return false;
             break;
         }
+        case WFPS_OP_ENUM:
+        case WFPS_OP_CREATE_ENUM_HANDLE:
+        case WFPS_OP_DESTROY_ENUM_HANDLE:
+        case WFPS_OP_ENUM_NET_EVENTS:
+            if (!load_enum_step(st, sn, op, err)) return false;
+            break;
+        case WFPS_OP_GET_SECURITY:
+        case WFPS_OP_SET_SECURITY:
+            if (!load_security_step(st, sn, op, err)) return false;
+            break;
         case WFPS_OP_ENABLE_NET_EVENTS:
             st->enable = true;
             if ((v = wfp_yaml_map_get(sn, "enable")) && !wfp_yaml_get_bool(err, v, "step.enable", &st->enable))
@@ -504,7 +705,9 @@ static bool load_steps(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_error
                         (!strcmp(key, "name") && st->name &&
                          ((st->op >= WFPS_OP_DELETE_PROVIDER && st->op <= WFPS_OP_DELETE_FILTER) ||
                           st->op == WFPS_OP_REGISTER_CALLOUT || st->op == WFPS_OP_UNREGISTER_CALLOUT)) ||
+                        step_takes(st, key) ||
                         (!strcmp(key, "object") && (st->op == WFPS_OP_SUBSCRIBE || st->op == WFPS_OP_UNSUBSCRIBE)) ||
+                        (!strcmp(key, "template") && st->op == WFPS_OP_SUBSCRIBE && st->tmpl) ||
                         (!strcmp(key, "enable") && st->op == WFPS_OP_ENABLE_NET_EVENTS) ||
                         (!strcmp(key, "read_only") && st->op == WFPS_OP_BEGIN) ||
                         (!strcmp(key, "bfe_start") && st->op == WFPS_OP_REBOOT);
@@ -744,16 +947,6 @@ static bool parse_action_word(const char *t, uint32_t *action)
     return false;
 }
 
-static bool get_layer(wfp_yaml_errors *err, const wfp_yaml_node *v, const char *what, int *layer)
-{
-    const char *t;
-    if (!get_text(err, v, what, &t)) return false;
-    const wfp_layer_info *l = wfp_catalog_layer_by_name(t);
-    if (!l) return wfp_yaml_error(err, v, "%s: unknown layer '%s'", what, t);
-    *layer = l->id;
-    return true;
-}
-
 static bool get_tristate(wfp_yaml_errors *err, const wfp_yaml_node *m, const char *key, const char *what, int *out)
 {
     const wfp_yaml_node *v = wfp_yaml_map_get(m, key);
@@ -864,7 +1057,6 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
     }
     if ((v = wfp_yaml_map_get(n, "net_events"))) {
         static const char *const nkeys[] = {"match", "events", NULL};
-        static const char *const ekeys[] = {"type", "packet", "layer", "filter", "host", NULL};
         const wfp_yaml_node *x, *evs;
         if (!wfp_yaml_check_keys(err, v, "expect.net_events", nkeys)) return false;
         ex->net_events = v;
@@ -880,24 +1072,8 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
         ex->events = xcalloc(evs->count, sizeof *ex->events);
         if (!ex->events) return wfp_yaml_error(err, evs, "out of memory");
         ex->nevents = evs->count;
-        for (size_t i = 0; i < evs->count; i++) {
-            const wfp_yaml_node *en = evs->items[i];
-            wfps_expect_event *ee = &ex->events[i];
-            const char *t;
-            ee->node = en;
-            ee->layer = -1;
-            if (!wfp_yaml_check_keys(err, en, "net event", ekeys)) return false;
-            if (!wfp_yaml_require(err, en, "type", "net event", &x) || !get_text(err, x, "net event type", &t)) return false;
-            if (!strcmp(t, "classify_drop")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_DROP;
-            else if (!strcmp(t, "classify_allow")) ee->type = FWPM_NET_EVENT_TYPE_CLASSIFY_ALLOW;
-            else return wfp_yaml_error(err, x, "net event type: expected classify_drop or classify_allow, not '%s'", t);
-            if ((x = wfp_yaml_map_get(en, "packet")) &&
-                !wfp_yaml_get_uint64(err, x, "net event packet", 1, UINT64_MAX, &ee->packet))
-                return false;
-            if ((x = wfp_yaml_map_get(en, "layer")) && !get_layer(err, x, "net event layer", &ee->layer)) return false;
-            if ((x = wfp_yaml_map_get(en, "filter")) && !get_text(err, x, "net event filter", &ee->filter)) return false;
-            if ((x = wfp_yaml_map_get(en, "host")) && !get_text(err, x, "net event host", &ee->host)) return false;
-        }
+        for (size_t i = 0; i < evs->count; i++)
+            if (!load_event(err, evs->items[i], &ex->events[i])) return false;
     }
     if ((v = wfp_yaml_map_get(n, "notifications"))) {
         static const char *const okeys[] = {"session", "change", "object", "name", NULL};
@@ -1111,6 +1287,10 @@ void wfp_scenario_free(wfp_scenario *sc)
     free(sc->links);
     for (size_t i = 0; i < sc->nsessions; i++) free((void *)sc->sessions[i].groups);
     free(sc->sessions);
+    for (size_t i = 0; i < sc->nsteps; i++) {
+        free((void *)sc->steps[i].names);
+        free(sc->steps[i].events);
+    }
     free(sc->steps);
     for (size_t i = 0; i < sc->ntraffic; i++) {
         free(sc->traffic[i].pcap_path);

@@ -27,7 +27,13 @@
     X(WFPS_OP_CLOSE_SESSION, "close_session")    \
     X(WFPS_OP_REBOOT, "reboot")                  \
     X(WFPS_OP_REGISTER_CALLOUT, "register_callout") \
-    X(WFPS_OP_UNREGISTER_CALLOUT, "unregister_callout")
+    X(WFPS_OP_UNREGISTER_CALLOUT, "unregister_callout") \
+    X(WFPS_OP_ENUM, "enum")                      \
+    X(WFPS_OP_CREATE_ENUM_HANDLE, "create_enum_handle") \
+    X(WFPS_OP_DESTROY_ENUM_HANDLE, "destroy_enum_handle") \
+    X(WFPS_OP_ENUM_NET_EVENTS, "enum_net_events") \
+    X(WFPS_OP_GET_SECURITY, "get_security")      \
+    X(WFPS_OP_SET_SECURITY, "set_security")
 
 enum {
 #define X(id, name) id,
@@ -48,6 +54,8 @@ typedef struct wfps_host {
     wfp_host_process_config *processes;
     wfp_host_socket_config **sockets;
     size_t nprocesses;
+    const char **manual_services; /* services that do not start automatically */
+    size_t nmanual_services;
 } wfps_host;
 
 typedef struct wfps_link {
@@ -81,6 +89,15 @@ typedef struct wfps_step {
     bool read_only;     /* begin */
     int64_t bfe_start;  /* reboot: BFE starts this long after (0: at once) */
     bool has_bfe_start;
+    uint32_t object;    /* enum, *_enum_handle, *_security: WFP_OBJECT_*; the engine: WFP_OBJECT_TYPE_COUNT */
+    const char *handle; /* *_enum_handle; enum from a handle */
+    const wfp_yaml_node *tmpl;   /* enum, create_enum_handle, subscribe, enum_net_events */
+    const wfp_yaml_node *expect; /* enum: names; enum_net_events: events; get_security: SDDL */
+    const char *sddl;            /* set_security; get_security: the expected text */
+    const char **names;          /* enum: the expected names, in order */
+    size_t nnames;
+    struct wfps_expect_event *events; /* enum_net_events */
+    size_t nevents;
 } wfps_step;
 
 typedef struct wfps_traffic {

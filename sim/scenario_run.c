@@ -12,6 +12,7 @@
  * mismatch is reported with expected and observed side by side. */
 #include "policy.h"
 #include "scenario_int.h"
+#include "scenario_query.h"
 #include "wfp_capture.h"
 #include "wfp_netevent.h"
 
@@ -262,6 +263,15 @@ typedef struct rtag {
     uint64_t packet;
 } rtag;
 
+/* An enumeration handle a create_enum_handle step opened. */
+typedef struct rhandle {
+    const char *name;
+    const char *session;
+    int host;
+    uint32_t object;
+    wfp_enum *h; /* NULL once destroyed */
+} rhandle;
+
 /* A step waiting for the transaction lock. */
 typedef struct rpending {
     const wfps_step *step;
@@ -325,6 +335,8 @@ typedef struct run {
     size_t npending, pending_cap;
     rpend *pends; /* pended classifies: which record each completion belongs to */
     size_t npends, pends_cap;
+    rhandle *handles;
+    size_t nhandles, handles_cap;
 } run;
 
 /* Grows an array of `elem`-sized items by one; NULL when memory runs out. */
@@ -488,6 +500,10 @@ static bool setup(run *ru, wfp_yaml_errors *err)
         if (!h->policy) return wfp_yaml_error(err, NULL, "out of memory");
         wfp_policy_set_host(h->policy, h->host);
         wfp_host_set_injector(h->host, on_inject, ru);
+        for (size_t k = 0; k < sc->hosts[i].nmanual_services; k++)
+            if (wfp_engine_set_service_autostart(wfp_host_engine(h->host), sc->hosts[i].manual_services[k], false))
+                return wfp_yaml_error(err, sc->hosts[i].node, "host '%s': cannot record service '%s'",
+                                      sc->hosts[i].name, sc->hosts[i].manual_services[k]);
         d.name = "default";
         d.admin = true;
         d.user_sid = "S-1-5-18";
@@ -523,9 +539,13 @@ static bool setup(run *ru, wfp_yaml_errors *err)
     return true;
 }
 
+static void close_handles(run *ru);
+
 static void teardown(run *ru)
 {
     const wfps_scenario *sc = ru->sc;
+    close_handles(ru);
+    free(ru->handles);
     if (ru->sources) {
         for (size_t i = 0; i < sc->ntraffic; i++) wfp_capture_close(ru->sources[i].cap);
         free(ru->sources);
@@ -559,12 +579,17 @@ static int step_host(const run *ru, const wfps_step *st)
     return 0;
 }
 
+static wfp_session *named_session(const run *ru, const char *name, int h)
+{
+    if (!strcmp(name, "default")) return ru->hosts[h].def;
+    for (size_t i = 0; i < ru->sc->nsessions; i++)
+        if (!strcmp(ru->sc->sessions[i].name, name)) return ru->sessions[i].s;
+    return NULL;
+}
+
 static wfp_session *step_session(const run *ru, const wfps_step *st, int h)
 {
-    if (!strcmp(st->session, "default")) return ru->hosts[h].def;
-    for (size_t i = 0; i < ru->sc->nsessions; i++)
-        if (!strcmp(ru->sc->sessions[i].name, st->session)) return ru->sessions[i].s;
-    return NULL;
+    return named_session(ru, st->session, h);
 }
 
 static const char *code_name(uint32_t code, char *buf, size_t n)
@@ -588,6 +613,231 @@ static bool needs_lock(int op)
 {
     return op != WFPS_OP_REGISTER_CALLOUT && op != WFPS_OP_UNREGISTER_CALLOUT && op != WFPS_OP_REBOOT &&
            op != WFPS_OP_CLOSE_SESSION;
+}
+
+/* ---- enumeration, net-event and security steps --------------------------- */
+
+static rhandle *find_handle(run *ru, const char *name)
+{
+    for (size_t i = 0; i < ru->nhandles; i++)
+        if (ru->handles[i].h && !strcmp(ru->handles[i].name, name)) return &ru->handles[i];
+    return NULL;
+}
+
+/* Handles still open at the end go with the session that made them (or,
+ * that one closed, with any session of the engine). */
+static void close_handles(run *ru)
+{
+    for (size_t i = 0; i < ru->nhandles; i++) {
+        rhandle *hd = &ru->handles[i];
+        if (!hd->h || !ru->hosts || !ru->hosts[hd->host].host) continue;
+        wfp_session *s = named_session(ru, hd->session, hd->host);
+        if (wfp_enum_destroy(s ? s : ru->hosts[hd->host].def, hd->h) == ERROR_SUCCESS) hd->h = NULL;
+    }
+}
+
+/* Which template a step takes: the enumerated object, net events, or
+ * for subscribe the subscribed object. */
+static uint32_t tmpl_object(const wfps_step *st)
+{
+    if (st->op != WFPS_OP_SUBSCRIBE) return st->object;
+    if (!strcmp(st->name, "net_event")) return WFP_OBJECT_NET_EVENTS;
+    for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
+        if (!strcmp(st->name, wfp_object_type_name(k))) return k;
+    return WFP_OBJECT_TYPE_COUNT;
+}
+
+/* Parses a step's template into *t (free it in any case); errors go to err. */
+static bool parse_step_tmpl(const run *ru, const wfps_step *st, int h, wfps_tmpl *t, wfp_yaml_errors *err)
+{
+    return wfps_tmpl_parse(t, tmpl_object(st), ru->hosts[h].policy, st->tmpl, err);
+}
+
+/* The same for a running step: a malformed template stops the run. */
+static bool step_tmpl(run *ru, const wfps_step *st, int h, wfps_tmpl *t)
+{
+    wfp_yaml_errors err;
+    wfp_yaml_errors_init(&err);
+    bool ok = parse_step_tmpl(ru, st, h, t, &err);
+    if (!ok) set_error(ru->r, "%s", wfp_yaml_errors_first(&err) ? wfp_yaml_errors_first(&err) : "bad template");
+    wfp_yaml_errors_clear(&err);
+    return ok;
+}
+
+static void check_names(run *ru, const wfps_step *st, size_t number, const wfps_names *got)
+{
+    bool same = got->count == st->nnames;
+    for (size_t i = 0; same && i < got->count; i++) same = !strcmp(got->v[i], st->names[i]);
+    if (same) return;
+    char e[1024], o[1024];
+    wfps_names_format(st->names, st->nnames, e, sizeof e);
+    wfps_names_format((const char *const *)got->v, got->count, o, sizeof o);
+    fail(ru->r, "%s:%u:%u: step %zu (enum): expected %s, observed %s", st->expect->file, st->expect->line,
+         st->expect->column, number, e, o);
+}
+
+/* enum: from a fresh handle (template) or what is left on an open one. */
+static bool step_enum(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    wfps_names got = {0};
+    if (st->handle) {
+        rhandle *hd = find_handle(ru, st->handle);
+        if (!hd) {
+            set_error(ru->r, "%s:%u:%u: step %zu: no open enum handle '%s'", st->node->file, st->node->line,
+                      st->node->column, number, st->handle);
+            return false;
+        }
+        *code = wfps_enum_drain(s, ru->hosts[hd->host].policy, hd->object, hd->h, &got);
+    } else {
+        wfps_tmpl t;
+        wfp_enum *e = NULL;
+        bool ok = step_tmpl(ru, st, h, &t);
+        *code = ok ? wfps_enum_open(s, st->object, &t, &e) : ERROR_SUCCESS;
+        wfps_tmpl_free(&t);
+        if (!ok) return false;
+        if (!*code) *code = wfps_enum_drain(s, ru->hosts[h].policy, st->object, e, &got);
+        wfp_enum_destroy(s, e);
+    }
+    if (!*code) check_names(ru, st, number, &got);
+    wfps_names_free(&got);
+    return true;
+}
+
+static bool step_create_handle(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    wfps_tmpl t;
+    wfp_enum *e = NULL;
+    if (find_handle(ru, st->handle)) {
+        set_error(ru->r, "%s:%u:%u: step %zu: enum handle '%s' is open already", st->node->file, st->node->line,
+                  st->node->column, number, st->handle);
+        return false;
+    }
+    bool ok = step_tmpl(ru, st, h, &t);
+    *code = ok ? wfps_enum_open(s, st->object, &t, &e) : ERROR_SUCCESS;
+    wfps_tmpl_free(&t);
+    if (!ok || *code) return ok;
+    rhandle *hd = push_item((void **)&ru->handles, &ru->nhandles, &ru->handles_cap, sizeof *hd);
+    if (!hd) {
+        wfp_enum_destroy(s, e);
+        return false;
+    }
+    hd->name = st->handle;
+    hd->session = st->session;
+    hd->host = h;
+    hd->object = st->object;
+    hd->h = e;
+    return true;
+}
+
+static bool step_destroy_handle(run *ru, const wfps_step *st, size_t number, wfp_session *s, uint32_t *code)
+{
+    rhandle *hd = find_handle(ru, st->handle);
+    if (!hd) {
+        set_error(ru->r, "%s:%u:%u: step %zu: no open enum handle '%s'", st->node->file, st->node->line,
+                  st->node->column, number, st->handle);
+        return false;
+    }
+    *code = wfp_enum_destroy(s, hd->h);
+    if (!*code) hd->h = NULL;
+    return true;
+}
+
+/* The packet a host's net event was recorded for (the newest tag: sequences
+ * restart after a reboot). */
+static uint64_t packet_of_event(const run *ru, int h, uint64_t sequence)
+{
+    for (size_t i = ru->ntags; i-- > 0;)
+        if (ru->tags[i].host == h && ru->tags[i].sequence == sequence) return ru->tags[i].packet;
+    return 0;
+}
+
+static void describe_event(run *ru, int h, const wfp_net_event *ev, char *buf, size_t n)
+{
+    char *f = filter_name(ru, h, ev->filter_id);
+    snprintf(buf, n, "%s packet %" PRIu64 " at %s by %s", wfp_net_event_type_name(ev->type),
+             packet_of_event(ru, h, ev->sequence), layer_short(ev->layer_id), f ? f : "-");
+    free(f);
+}
+
+static void describe_expected(const wfps_expect_event *ee, char *buf, size_t n)
+{
+    size_t len = (size_t)snprintf(buf, n, "%s", wfp_net_event_type_name(ee->type));
+    if (ee->packet && len < n) len += (size_t)snprintf(buf + len, n - len, " packet %" PRIu64, ee->packet);
+    if (ee->layer >= 0 && len < n) len += (size_t)snprintf(buf + len, n - len, " at %s", layer_short((uint16_t)ee->layer));
+    if (ee->filter && len < n) snprintf(buf + len, n - len, " by %s", ee->filter);
+}
+
+static bool event_matches(run *ru, int h, const wfps_expect_event *ee, const wfp_net_event *ev)
+{
+    char *f = ee->filter ? filter_name(ru, h, ev->filter_id) : NULL;
+    bool ok = ev->type == ee->type && (!ee->packet || packet_of_event(ru, h, ev->sequence) == ee->packet) &&
+              (ee->layer < 0 || ev->layer_id == ee->layer) && (!ee->filter || (f && !strcmp(f, ee->filter))) &&
+              (!ee->host || !strcmp(ee->host, ru->sc->hosts[h].name));
+    free(f);
+    return ok;
+}
+
+/* The enumerated events must be the expected ones, in order, and no more. */
+static void check_events(run *ru, const wfps_step *st, size_t number, int h, const wfp_net_event *const *ev,
+                         uint32_t got)
+{
+    char obs[256], exp[256];
+    for (size_t i = 0; i < st->nevents || i < got; i++) {
+        const wfps_expect_event *ee = i < st->nevents ? &st->events[i] : NULL;
+        const wfp_yaml_node *at = ee ? ee->node : st->expect;
+        if (ee && i < got && event_matches(ru, h, ee, ev[i])) continue;
+        if (i < got) describe_event(ru, h, ev[i], obs, sizeof obs);
+        else snprintf(obs, sizeof obs, "no more events (%" PRIu32 " enumerated)", got);
+        if (ee) describe_expected(ee, exp, sizeof exp);
+        else snprintf(exp, sizeof exp, "no more events (%zu listed)", st->nevents);
+        fail(ru->r, "%s:%u:%u: step %zu (enum_net_events): event %zu: expected %s, observed %s", at->file, at->line,
+             at->column, number, i + 1, exp, obs);
+        return;
+    }
+}
+
+static bool step_net_events(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    wfps_tmpl t;
+    wfp_net_event_enum *e = NULL;
+    const wfp_net_event *const *ev = NULL;
+    uint32_t got = 0;
+    bool ok = step_tmpl(ru, st, h, &t);
+    *code = ok ? wfp_net_event_enum_create(s, t.given ? &t.net : NULL, &e) : ERROR_SUCCESS;
+    wfps_tmpl_free(&t);
+    if (!ok || *code) return ok;
+    *code = wfp_net_event_enum_next(s, e, 1u << 20, &ev, &got);
+    if (!*code) check_events(ru, st, number, h, ev, got);
+    wfp_net_event_enum_destroy(s, e);
+    return true;
+}
+
+static bool step_security(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    wfp_guid key;
+    const char *sddl = NULL;
+    if (st->name) wfps_security_key(ru->hosts[h].policy, st->object, st->name, &key);
+    if (st->op == WFPS_OP_SET_SECURITY) {
+        *code = wfp_set_security(s, st->object, st->name ? &key : NULL, wfps_sddl_info(st->sddl), st->sddl);
+        return true;
+    }
+    *code = wfp_get_security(s, st->object, st->name ? &key : NULL, &sddl);
+    if (!*code && st->sddl && strcmp(st->sddl, sddl))
+        fail(ru->r, "%s:%u:%u: step %zu (get_security): expected %s, observed %s", st->expect->file, st->expect->line,
+             st->expect->column, number, st->sddl, sddl);
+    return true;
+}
+
+/* The enumeration and security ops; false when the run cannot go on. */
+static bool query_step(run *ru, const wfps_step *st, size_t number, int h, wfp_session *s, uint32_t *code)
+{
+    switch (st->op) {
+    case WFPS_OP_ENUM: return step_enum(ru, st, number, h, s, code);
+    case WFPS_OP_CREATE_ENUM_HANDLE: return step_create_handle(ru, st, number, h, s, code);
+    case WFPS_OP_DESTROY_ENUM_HANDLE: return step_destroy_handle(ru, st, number, s, code);
+    case WFPS_OP_ENUM_NET_EVENTS: return step_net_events(ru, st, number, h, s, code);
+    default: return step_security(ru, st, number, h, s, code);
+    }
 }
 
 static bool run_pending(run *ru);
@@ -690,21 +940,41 @@ static bool do_step_now(run *ru, const wfps_step *st, size_t number, bool timed_
         break;
     case WFPS_OP_SUBSCRIBE: {
         rsub *sub = new_sub(ru, st->session, h);
+        wfps_tmpl t;
         if (!sub) return false;
+        if (!step_tmpl(ru, st, h, &t)) {
+            wfps_tmpl_free(&t);
+            return false;
+        }
         if (!strcmp(st->name, "net_event")) {
             sub->object = WFP_OBJECT_NET_EVENTS;
-            code = wfp_net_event_subscribe(s, NULL, on_net_event, sub, &sub->handle);
+            code = wfp_net_event_subscribe(s, t.given ? &t.net : NULL, on_net_event, sub, &sub->handle);
         } else {
             wfp_subscription ws;
             memset(&ws, 0, sizeof ws);
-            for (uint32_t k = 0; k <= WFP_OBJECT_FILTER; k++)
-                if (!strcmp(st->name, wfp_object_type_name(k))) ws.object_type = k;
+            ws.object_type = tmpl_object(st);
+            if (t.given) { /* the engine copies the template */
+                ws.filter_template = ws.object_type == WFP_OBJECT_FILTER ? &t.filter : NULL;
+                ws.provider_key = t.callout.provider_key;
+                ws.layer_key = wfp_guid_is_null(&t.callout.layer_key) ? NULL : &t.callout.layer_key;
+            }
             sub->object = ws.object_type;
             code = !strcmp(st->name, "provider_context")
                        ? FWP_E_NOT_FOUND /* provider contexts are not modelled */
                        : wfp_subscribe_changes(s, &ws, on_change, sub, &sub->handle);
         }
+        wfps_tmpl_free(&t);
         sub->active = code == ERROR_SUCCESS;
+        if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
+        break;
+    }
+    case WFPS_OP_ENUM:
+    case WFPS_OP_CREATE_ENUM_HANDLE:
+    case WFPS_OP_DESTROY_ENUM_HANDLE:
+    case WFPS_OP_ENUM_NET_EVENTS:
+    case WFPS_OP_GET_SECURITY:
+    case WFPS_OP_SET_SECURITY: {
+        if (!query_step(ru, st, number, h, s, &code)) return false;
         if (code) snprintf(detail, sizeof detail, "%s", wfp_engine_last_error(e));
         break;
     }
@@ -1851,6 +2121,13 @@ bool wfp_scenario_check(const wfp_scenario *sc, wfp_yaml_errors *err)
         wfp_policy_object_free(o);
     }
     wfp_session_close(scratch);
+    for (size_t i = 0; ok && i < sc->nsteps; i++) {
+        const wfps_step *st = &sc->steps[i];
+        wfps_tmpl t;
+        if (!st->tmpl) continue;
+        ok = parse_step_tmpl(&ru, st, step_host(&ru, st), &t, err);
+        wfps_tmpl_free(&t);
+    }
     for (size_t i = 0; ok && i < sc->ntraffic; i++) {
         const wfps_traffic *t = &sc->traffic[i];
         if (!t->is_pcap) continue;
@@ -1932,6 +2209,7 @@ wfp_scenario_state *wfp_scenario_run_keep(const wfp_scenario *sc, const wfp_run_
         } else if (!r->error) {
             set_error(r, "out of memory");
         }
+        close_handles(&ru);
         for (size_t i = 0; i < sc->nhosts; i++) {
             wfp_host_set_observer(ru.hosts[i].host, NULL, NULL);
             st->names[i] = wfps_strdup(sc->hosts[i].name);

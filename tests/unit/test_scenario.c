@@ -316,6 +316,173 @@ static void reboot_step(void **state)
                 "expect: {packets: [{packet: 1, verdict: block, filter: p}, {packet: 2, verdict: block, filter: p}]}\n");
 }
 
+/* enum, create_enum_handle, destroy_enum_handle: snapshots and templates */
+static void enum_steps(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "policy:\n"
+                       "  providers: [{name: V}]\n"
+                       "  sublayers: [{name: hi, weight: 0x9000}, {name: lo, weight: 0x1000, provider: V}]\n"
+                       "  filters:\n"
+                       "    - {name: a, layer: ALE_AUTH_CONNECT_V4, sublayer: lo, weight: 9, action: permit, provider: V, conditions: [{field: IP_REMOTE_PORT, value: 443}]}\n"
+                       "    - {name: b, layer: ALE_AUTH_CONNECT_V4, sublayer: hi, weight: 1, action: block}\n"
+                       "    - {name: c, layer: ALE_AUTH_RECV_ACCEPT_V4, action: block}\n"
+                       "steps:\n"
+                       "  - {at: 1ms, op: create_enum_handle, handle: h, object: filter, template: {layer: ALE_AUTH_CONNECT_V4}}\n"
+                       "  - {at: 2ms, op: add_filter, filter: {name: d, layer: ALE_AUTH_CONNECT_V4, action: block}}\n";
+    char text[8192];
+    snprintf(text, sizeof text,
+             "%s  - {at: 3ms, op: enum, handle: h, expect: [a, b]}\n"
+             "  - {at: 3ms, op: destroy_enum_handle, handle: h}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4}, expect: [a, b, d]}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {provider: V}, expect: [a]}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4, flags: [sorted]}, expect: [b, d, a]}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4, action_mask: [permit], callout: x}, expect_error: FWP_E_NEVER_MATCH}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4, action_mask: 0x2}, expect: [a]}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4, enum_type: overlapping,"
+             " conditions: [{field: IP_REMOTE_PORT, match: range, value: \"400-500\"}]}, expect: [a, b, d]}\n"
+             "  - {at: 3ms, op: enum, object: filter, template: {layer: ALE_AUTH_CONNECT_V4,"
+             " conditions: [{field: IP_REMOTE_PORT, match: range, value: \"400-500\"}]}, expect: [b, d]}\n"
+             "  - {at: 3ms, op: enum, object: sublayer, template: {provider: V}, expect: [lo]}\n"
+             "  - {at: 3ms, op: enum, object: callout, template: {provider: V, layer: ALE_AUTH_CONNECT_V4}, expect: []}\n",
+             base);
+    expect_pass(text);
+    /* the handle is a snapshot: d is not on it */
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum, handle: h, expect: [a, b, d]}\n", base);
+    expect_fail(text, "test.yaml:20:44: step 3 (enum): expected [a, b, d], observed [a, b]");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum, handle: nope, expect: []}\n", base);
+    expect_fail(text, "no open enum handle 'nope'");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum, object: filter, template: {flags: [bogus]}, expect: []}\n", base);
+    expect_fail(text, "test.yaml:20:60: template.flags: unknown name 'bogus'");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum, object: filter, template: {enum_type: partly}, expect: []}\n", base);
+    expect_fail(text, "enum_type: expected fully_contained or overlapping");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum, object: filter, template: {conditions: {IP_REMOTE_PORT: 1}}, expect: []}\n", base);
+    expect_fail(text, "need a template.layer");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum, object: filter, template: {bogus: 1}, expect: []}]\n",
+                      "test.yaml:2:47: unknown key 'bogus'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum, object: filter}]\n", "needs 'expect'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum, object: engine, expect: []}]\n", "expected provider, sublayer, callout or filter");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum, object: provider, template: {layer: x}, expect: []}]\n", "take no template");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum, handle: h, object: filter, expect: []}]\n", "takes the handle's object");
+    expect_load_error("wfpsim: 1\nsteps: [{op: create_enum_handle, object: filter}]\n", "needs 'handle'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: destroy_enum_handle, handle: h, sddl: x}]\n", "takes no 'sddl'");
+}
+
+/* enum_net_events: the template's window, conditions and type */
+static void enum_net_events_step(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "policy: {filters: [{name: blk, layer: ALE_AUTH_CONNECT_V4, action: block}]}\n"
+                       "traffic:\n" SYN_OUT("1ms", "50000") SYN_OUT("2ms", "50001")
+                       "steps:\n";
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s  - {at: 3ms, op: enum_net_events, expect: [{type: classify_drop, packet: 1, filter: blk}, {type: classify_drop, packet: 2}]}\n"
+             "  - {at: 3ms, op: enum_net_events, template: {from: 1500us, to: 3ms}, expect: [{type: classify_drop, packet: 2}]}\n"
+             "  - {at: 3ms, op: enum_net_events, template: {conditions: {IP_LOCAL_PORT: 50000}}, expect: [{type: classify_drop, packet: 1}]}\n"
+             "  - {at: 3ms, op: enum_net_events, template: {type: classify_allow}, expect: []}\n"
+             "  - {at: 3ms, op: enum_net_events, template: {from: 2ms, to: 1ms}, expect_error: FWP_E_INVALID_INTERVAL}\n",
+             base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum_net_events, expect: [{type: classify_drop, packet: 2}]}\n", base);
+    expect_fail(text, "event 1: expected classify_drop packet 2, observed classify_drop packet 1 at ALE_AUTH_CONNECT_V4 by blk");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum_net_events, expect: [{type: classify_drop}]}\n", base);
+    expect_fail(text, "event 2: expected no more events (1 listed), observed classify_drop packet 2");
+    snprintf(text, sizeof text, "%s  - {at: 3ms, op: enum_net_events, template: {type: nonsense}, expect: []}\n", base);
+    expect_fail(text, "template.type: unknown net event type 'nonsense'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum_net_events, template: {layer: x}, expect: []}]\n", "unknown key 'layer'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: enum_net_events, expect: [{type: boom}]}]\n", "net event type");
+}
+
+/* subscribe with a template */
+static void subscribe_template(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "sessions: [{name: watcher}, {name: writer}]\n"
+                       "steps:\n"
+                       "  - {at: 1ms, session: watcher, op: subscribe, object: filter, template: {layer: ALE_AUTH_RECV_ACCEPT_V4}}\n"
+                       "  - {at: 2ms, session: writer, op: add_filter, filter: {name: f1, layer: ALE_AUTH_CONNECT_V4, action: block}}\n"
+                       "  - {at: 3ms, session: writer, op: add_filter, filter: {name: f2, layer: ALE_AUTH_RECV_ACCEPT_V4, action: block}}\n";
+    char text[4096];
+    snprintf(text, sizeof text, "%sexpect: {notifications: [{session: watcher, change: add, object: filter, name: f2}]}\n", base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%sexpect: {notifications: [{session: watcher, change: add, object: filter, name: f1}]}\n", base);
+    expect_fail(text, "notification 1");
+    expect_load_error("wfpsim: 1\nsteps: [{op: subscribe, object: provider, template: {layer: x}}]\n", "take no template");
+    expect_load_error("wfpsim: 1\nsteps: [{op: unsubscribe, object: filter, template: {}}]\n", "takes no 'template'");
+}
+
+/* get_security / set_security; host.services; callout notify */
+static void security_steps(void **state)
+{
+    (void)state;
+    const char *base = "wfpsim: 1\n" HOST
+                       "policy: {filters: [{name: g, layer: ALE_AUTH_CONNECT_V4, action: block}]}\n"
+                       "sessions: [{name: admin, user: S-1-5-21-1-2-3-500}]\n"
+                       "steps:\n"
+                       "  - {at: 1ms, op: set_security, object: filter, name: g, sddl: \"D:(D;;SD;;;WD)\"}\n"
+                       "  - {at: 1ms, session: admin, op: delete_filter, name: g, expect_error: ERROR_ACCESS_DENIED}\n";
+    char text[4096];
+    snprintf(text, sizeof text,
+             "%s  - {at: 1ms, op: get_security, object: filter, name: g, expect: \"D:(D;;SD;;;WD)\"}\n"
+             "  - {at: 1ms, op: get_security, object: engine}\n"
+             "  - {at: 1ms, op: get_security, object: layer}\n"
+             "  - {at: 1ms, op: set_security, object: net_events, sddl: \"D:(A;;GA;;;BA)\"}\n",
+             base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%s  - {at: 1ms, op: get_security, object: filter, name: g, expect: \"O:BA\"}\n", base);
+    expect_fail(text, "step 3 (get_security): expected O:BA, observed D:(D;;SD;;;WD)");
+    snprintf(text, sizeof text, "%s  - {at: 1ms, op: get_security, object: filter, name: nope}\n", base);
+    expect_fail(text, "step 3 (get_security) failed: FWP_E_FILTER_NOT_FOUND");
+    expect_load_error("wfpsim: 1\nsteps: [{op: set_security, object: engine}]\n", "needs 'sddl'");
+    expect_load_error("wfpsim: 1\nsteps: [{op: set_security, object: engine, sddl: hello}]\n", "test.yaml:2:50: step.sddl");
+    expect_load_error("wfpsim: 1\nsteps: [{op: get_security, object: engine, name: x}]\n", "test.yaml:2:50: step.name: only providers");
+    expect_load_error("wfpsim: 1\nsteps: [{op: get_security, object: planet}]\n", "expected engine, provider");
+    expect_load_error("wfpsim: 1\nsteps: [{op: get_security, object: engine, sddl: x}]\n", "takes no 'sddl'");
+}
+
+/* host.services gates a provider's persistent filters at BFE start */
+static void services_key(void **state)
+{
+    (void)state;
+    const char *fmt = "wfpsim: 1\n" HOST
+                      "  services: [{name: Svc, autostart: %s}]\n"
+                      "policy:\n"
+                      "  providers: [{name: P, persistent: true, service_name: Svc}]\n"
+                      "  filters: [{name: f, layer: ALE_AUTH_CONNECT_V4, provider: P, action: block, flags: [persistent]}]\n"
+                      "steps: [{at: 1ms, op: reboot}]\n"
+                      "traffic:\n" SYN_OUT("2ms", "50000")
+                      "expect: {packets: [{packet: 1, verdict: permit}]}\n";
+    char text[4096];
+    snprintf(text, sizeof text, fmt, "false");
+    expect_pass(text);
+    snprintf(text, sizeof text, fmt, "true");
+    expect_fail(text, "packet 1: expected verdict permit, observed block");
+    expect_load_error("wfpsim: 1\nhost: {services: [{name: S}]}\n", "needs 'autostart'");
+    expect_load_error("wfpsim: 1\nhost: {services: [{name: S, autostart: maybe}]}\n", "test.yaml:2:");
+    expect_load_error("wfpsim: 1\nhost: {services: [{name: S, start: auto}]}\n", "unknown key 'start'");
+}
+
+/* callouts: notify: reject_add refuses their filters */
+static void callout_notify_key(void **state)
+{
+    (void)state;
+    const char *fmt = "wfpsim: 1\n" HOST
+                      "policy: {callouts: [{name: c, layer: ALE_AUTH_CONNECT_V4, notify: %s}]}\n"
+                      "steps: [{at: 1ms, op: add_filter, filter: {name: f, layer: ALE_AUTH_CONNECT_V4, action: callout_terminating, callout: c},"
+                      " expect_error: FWP_E_CALLOUT_NOTIFICATION_FAILED}]\n";
+    char text[4096];
+    snprintf(text, sizeof text, fmt, "reject_add");
+    expect_pass(text);
+    snprintf(text, sizeof text, fmt, "accept");
+    expect_fail(text, "expected FWP_E_CALLOUT_NOTIFICATION_FAILED, observed ERROR_SUCCESS");
+    snprintf(text, sizeof text, fmt, "sometimes");
+    expect_fail(text, "test.yaml:10:67: unknown notify 'sometimes' (expected accept or reject_add)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -326,6 +493,9 @@ int main(void)
         cmocka_unit_test(traffic_keys),       cmocka_unit_test(classification_keys),
         cmocka_unit_test(stats_keys),         cmocka_unit_test(reboot_step),
         cmocka_unit_test(injection_keys),
+        cmocka_unit_test(enum_steps),         cmocka_unit_test(enum_net_events_step),
+        cmocka_unit_test(subscribe_template), cmocka_unit_test(security_steps),
+        cmocka_unit_test(services_key),       cmocka_unit_test(callout_notify_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
