@@ -1096,6 +1096,15 @@ typedef struct prule {
     wfp_inject_request inj; /* handle filled at classify time */
     bool pend;              /* FwpsPendOperation0, completed complete_after later */
     uint64_t complete_after;
+    bool associate;         /* FwpsFlowAssociateContext0 for (assoc_layer, assoc_callout) */
+    uint16_t assoc_layer;   /* UINT16_MAX: the callout's own layer */
+    char *assoc_callout;    /* NULL: this callout */
+    uint64_t assoc_value;
+    bool redirect;          /* write the connect / bind request (redirect layers) */
+    bool redirect_addr;
+    uint8_t redirect_to[16];
+    bool redirect_port;
+    uint16_t redirect_port_to;
 } prule;
 
 typedef struct pentry {
@@ -1111,6 +1120,7 @@ typedef struct pentry {
     uint64_t calls;
     uint64_t inj_handle; /* FwpsInjectionHandleCreate0, on first use */
     bool reject_add; /* notify: reject_add */
+    bool cond_on_flow; /* FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW */
 } pentry;
 
 typedef struct idname {
@@ -1145,7 +1155,10 @@ const char *wfp_policy_kind_name(wfp_policy_kind kind)
 
 static void free_rules(prule *r, size_t n)
 {
-    for (size_t i = 0; i < n; i++) wfp_policy_conditions_free(&r[i].when);
+    for (size_t i = 0; i < n; i++) {
+        wfp_policy_conditions_free(&r[i].when);
+        free(r[i].assoc_callout);
+    }
     free(r);
 }
 
@@ -1342,20 +1355,60 @@ static bool rule_matches(pentry *e, const prule *r, const wfp_incoming_values *i
     return wfp_policy_conditions_match(&r->when, in->values, in->count);
 }
 
+/* FwpsFlowAssociateContext0 on the classified flow (FLOW_HANDLE). A
+ * context already there, or no flow: nothing (as a driver would ignore the
+ * error). */
+static void associate(pentry *e, const prule *r, const wfp_incoming_values *in, const wfp_incoming_metadata *meta)
+{
+    wfp_host *h = e->owner->host;
+    const pentry *target = e;
+    if (!h || !meta || !(meta->present & WFP_METADATA_FLOW_HANDLE)) return;
+    if (r->assoc_callout) {
+        target = NULL;
+        for (size_t i = 0; i < e->owner->n && !target; i++) {
+            const pentry *x = e->owner->entries[i];
+            if (x->kind == WFP_POLICY_CALLOUT && !strcmp(x->name, r->assoc_callout)) target = x;
+        }
+        if (!target) return;
+    }
+    uint16_t layer = r->assoc_layer != UINT16_MAX ? r->assoc_layer : in->layer_id;
+    (void)wfp_host_flow_associate_context(h, meta->flow_handle, layer, (uint32_t)target->id, r->assoc_value);
+}
+
+/* The writable layer data of the redirect layers: a connect request at
+ * ALE_CONNECT_REDIRECT (remote), a bind request at ALE_BIND_REDIRECT
+ * (local). */
+static void redirect(const pentry *e, const prule *r, void *layer_data)
+{
+    if (e->layer && strstr(e->layer->name, "BIND_REDIRECT")) {
+        wfp_bind_request *br = layer_data;
+        if (r->redirect_addr) {
+            memcpy(br->local_address, r->redirect_to, 16);
+            br->local_address_set = true;
+        }
+        if (r->redirect_port) br->local_port = r->redirect_port_to;
+        br->redirected = true;
+    } else {
+        wfp_connect_request *cr = layer_data;
+        if (r->redirect_addr) memcpy(cr->remote_address, r->redirect_to, 16);
+        if (r->redirect_port) cr->remote_port = r->redirect_port_to;
+        cr->redirected = true;
+    }
+}
+
 static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
                            void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
                            wfp_classify_out *out)
 {
     pentry *e = ctx;
     const prule *hit = NULL;
-    (void)meta;
-    (void)layer_data;
     (void)flow_context;
 
     e->calls++;
     for (size_t i = 0; i < e->nrules && !hit; i++)
         if (rule_matches(e, &e->rules[i], in)) hit = &e->rules[i];
     uint32_t action = hit ? hit->action : FWP_ACTION_CONTINUE;
+    if (hit && hit->associate) associate(e, hit, in, meta);
 
     if (!(out->rights & FWPS_RIGHT_ACTION_WRITE)) {
         if (action == FWP_ACTION_BLOCK) {
@@ -1371,6 +1424,7 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
         req.handle = injection_handle(e);
         (void)wfp_host_inject(e->owner->host, &req); /* a refused injection: the copy is lost */
     }
+    if (hit && hit->redirect && layer_data) redirect(e, hit, layer_data);
     /* a refused pend (a reauthorization: STATUS_FWP_CANNOT_PEND) leaves
      * the rule's action as it is */
     if (hit && hit->pend && e->owner->host) {
@@ -1400,11 +1454,15 @@ static uint32_t reject_add_notify(void *ctx, uint32_t notify_type, const wfp_gui
 static uint32_t register_entry(wfp_engine *eng, pentry *e)
 {
     wfp_callout_registration reg;
+    wfp_host *h = e->owner->host;
     memset(&reg, 0, sizeof reg);
     reg.callout_key = e->key;
     reg.classify = rules_classify;
     if (e->reject_add) reg.notify = reject_add_notify;
+    if (e->cond_on_flow) reg.flags |= FWP_CALLOUT_FLAG_CONDITIONAL_ON_FLOW;
     reg.ctx = e;
+    /* through the host, so flows can hold its contexts */
+    if (h && wfp_host_engine(h) == eng) return wfp_host_callout_register(h, &reg, NULL);
     return wfp_callout_register(eng, &reg, NULL);
 }
 
@@ -1419,6 +1477,8 @@ uint32_t wfp_policy_callout_unregister(wfp_policy *p, wfp_engine *eng, const cha
 {
     pentry *e = p && name ? find_entry(p, WFP_POLICY_CALLOUT, name) : NULL;
     if (!e) return FWP_E_CALLOUT_NOT_FOUND;
+    /* through the host: refused (FWP_E_IN_USE) while a flow holds its context (C16) */
+    if (p->host && wfp_host_engine(p->host) == eng) return wfp_host_callout_unregister(p->host, &e->key);
     return wfp_callout_unregister_by_key(eng, &e->key);
 }
 
@@ -1444,6 +1504,7 @@ struct wfp_policy_object {
     size_t nrules;
     bool registered;
     bool reject_add;
+    bool cond_on_flow;
 };
 
 static owned obj_store(wfp_policy_object *o)
@@ -1768,10 +1829,72 @@ static bool parse_pend(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
     return true;
 }
 
+/* `associate_context: 7`, or `{value: 7, layer: STREAM_V4, callout: name}`
+ * (default: this callout, at the layer being classified). */
+static bool parse_associate(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
+{
+    static const char *const keys[] = {"value", "layer", "callout", NULL};
+    const wfp_yaml_node *v = n;
+    pr->associate = true;
+    pr->assoc_layer = UINT16_MAX;
+    if (!wfp_yaml_is_scalar(n)) {
+        if (!wfp_yaml_expect(err, n, WFP_YAML_MAPPING, "associate_context") ||
+            !wfp_yaml_check_keys(err, n, "associate_context", keys) ||
+            !wfp_yaml_require(err, n, "value", "associate_context", &v))
+            return false;
+        const wfp_yaml_node *x;
+        if ((x = wfp_yaml_map_get(n, "layer"))) {
+            const char *s;
+            if (!wfp_yaml_get_string(err, x, "associate_context.layer", &s)) return false;
+            const wfp_layer_info *li = wfp_catalog_layer_by_name(s);
+            if (!li) return wfp_yaml_error(err, x, "associate_context.layer: unknown layer '%s'", s);
+            pr->assoc_layer = li->id;
+        }
+        if ((x = wfp_yaml_map_get(n, "callout"))) {
+            const char *s;
+            if (!wfp_yaml_get_string(err, x, "associate_context.callout", &s)) return false;
+            if (!(pr->assoc_callout = dup_str(s))) return wfp_yaml_error(err, x, "out of memory");
+        }
+    }
+    return wfp_yaml_get_uint64(err, v, "associate_context value", 0, UINT64_MAX, &pr->assoc_value);
+}
+
+/* `redirect: {address: A, port: P}` at ALE_CONNECT_REDIRECT (the new
+ * remote) or ALE_BIND_REDIRECT (the new local). */
+static bool parse_redirect(const wfp_policy_object *o, const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
+{
+    static const char *const keys[] = {"address", "port", NULL};
+    const wfp_yaml_node *x;
+    if (!o->layer || (!strstr(o->layer->name, "CONNECT_REDIRECT") && !strstr(o->layer->name, "BIND_REDIRECT")))
+        return wfp_yaml_error(err, n, "redirect works at ALE_CONNECT_REDIRECT_V4/V6 and ALE_BIND_REDIRECT_V4/V6 only");
+    if (!wfp_yaml_expect(err, n, WFP_YAML_MAPPING, "redirect") || !wfp_yaml_check_keys(err, n, "redirect", keys))
+        return false;
+    if ((x = wfp_yaml_map_get(n, "address"))) {
+        const char *s;
+        uint8_t ver;
+        bool v6 = strstr(o->layer->name, "_V6") != NULL;
+        if (!wfp_yaml_get_string(err, x, "redirect.address", &s)) return false;
+        if (!wfp_ip_address_parse(s, pr->redirect_to, &ver) || (ver == 6) != v6)
+            return wfp_yaml_error(err, x, "redirect.address: expected an IPv%c address for %s", v6 ? '6' : '4',
+                                  o->layer->name);
+        pr->redirect_addr = true;
+    }
+    if ((x = wfp_yaml_map_get(n, "port"))) {
+        uint64_t port;
+        if (!wfp_yaml_get_uint64(err, x, "redirect.port", 0, 65535, &port)) return false;
+        pr->redirect_port = true;
+        pr->redirect_port_to = (uint16_t)port;
+    }
+    if (!pr->redirect_addr && !pr->redirect_port) return wfp_yaml_error(err, n, "redirect needs address or port");
+    pr->redirect = true;
+    return true;
+}
+
 static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"when",   "injection_state", "action", "clear_write_right",
-                                       "absorb", "inject",          "pend",   NULL};
+    static const char *const keys[] = {"when",   "injection_state", "action",           "clear_write_right",
+                                       "absorb", "inject",          "pend",             "associate_context",
+                                       "redirect", NULL};
     static const named rule_actions[] = {
         {"permit", FWP_ACTION_PERMIT}, {"block", FWP_ACTION_BLOCK}, {"continue", FWP_ACTION_CONTINUE}};
     char d[64];
@@ -1809,6 +1932,8 @@ static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yam
         if ((n = wfp_yaml_map_get(r, "injection_state")) && !parse_states(n, &pr->states, err)) return false;
         if ((n = wfp_yaml_map_get(r, "inject")) && !parse_inject(n, pr, err)) return false;
         if ((n = wfp_yaml_map_get(r, "pend")) && !parse_pend(n, pr, err)) return false;
+        if ((n = wfp_yaml_map_get(r, "associate_context")) && !parse_associate(n, pr, err)) return false;
+        if ((n = wfp_yaml_map_get(r, "redirect")) && !parse_redirect(o, n, pr, err)) return false;
     }
     return true;
 }
@@ -1830,8 +1955,10 @@ static bool parse_notify(wfp_policy_object *o, const wfp_yaml_node *body, wfp_ya
 static bool parse_callout(wfp_policy *p, wfp_policy_object *o, const wfp_yaml_node *body, const char *what,
                           wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"name",       "key",   "description", "layer",    "provider",      "persistent",
-                                       "flags", "registered", "classify", "provider_data", "notify", NULL};
+    static const char *const keys[] = {"name",          "key",      "description",   "layer",
+                                       "provider",      "persistent", "flags",       "registered",
+                                       "classify",      "provider_data", "notify",   "conditional_on_flow",
+                                       NULL};
     wfp_callout *d = &o->d.callout;
     const wfp_yaml_node *n;
     if (!wfp_yaml_check_keys(err, body, what, keys)) return false;
@@ -1850,6 +1977,9 @@ static bool parse_callout(wfp_policy *p, wfp_policy_object *o, const wfp_yaml_no
     if ((n = wfp_yaml_map_get(body, "registered")) && !wfp_yaml_get_bool(err, n, "registered", &o->registered))
         return false;
     if (!parse_notify(o, body, err)) return false;
+    if ((n = wfp_yaml_map_get(body, "conditional_on_flow")) &&
+        !wfp_yaml_get_bool(err, n, "conditional_on_flow", &o->cond_on_flow))
+        return false;
     if ((n = wfp_yaml_map_get(body, "classify"))) {
         if (!o->layer)
             return wfp_yaml_error(err, n, "classify rules need a layer from the catalogue, not an unknown GUID");
@@ -2053,6 +2183,7 @@ uint32_t wfp_policy_object_add(wfp_policy *p, wfp_session *s, wfp_policy_object 
         e->rules = o->rules;
         e->nrules = o->nrules;
         e->reject_add = o->reject_add;
+        e->cond_on_flow = o->cond_on_flow;
         o->rules = NULL;
         o->nrules = 0;
         wfp_engine *eng = wfp_session_engine(s);

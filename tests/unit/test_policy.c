@@ -798,7 +798,7 @@ static void callout_layer_and_errors(void **state)
                    "{field", "FWP_E_MATCH_TYPE_MISMATCH");
     apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{when: {IP_REMOTE_PORT: 1}, action: block, sure: 1}]}]\n",
                    "sure", "unknown key 'sure' in a classify rule (expected one of: when, injection_state, action, "
-                           "clear_write_right, absorb, inject, pend)");
+                           "clear_write_right, absorb, inject, pend, associate_context, redirect)");
     /* injection keys */
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{injection_state: mine, action: permit}]}]\n",
                    "mine", "unknown injection state 'mine' (expected not_injected, injected_by_self, injected_by_other or "
@@ -824,6 +824,19 @@ static void callout_layer_and_errors(void **state)
                    "soon", "complete_after must be a duration");
     apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: block, absorb: true, pend: yes}]}]\n",
                    "yes", "pend");
+    /* flow contexts and redirection */
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_FLOW_ESTABLISHED_V4, classify: [{action: continue, associate_context: {layer: NOPE, value: 1}}]}]\n",
+                   "NOPE", "associate_context.layer: unknown layer 'NOPE'");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_FLOW_ESTABLISHED_V4, classify: [{action: continue, associate_context: {layer: STREAM_V4}}]}]\n",
+                   "{layer", "associate_context needs 'value'");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_AUTH_CONNECT_V4, classify: [{action: permit, redirect: {port: 1}}]}]\n",
+                   "{port", "redirect works at ALE_CONNECT_REDIRECT_V4/V6 and ALE_BIND_REDIRECT_V4/V6 only");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_CONNECT_REDIRECT_V4, classify: [{action: permit, redirect: {address: '::1'}}]}]\n",
+                   "'::1'", "redirect.address: expected an IPv4 address");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_CONNECT_REDIRECT_V4, classify: [{action: permit, redirect: {}}]}]\n",
+                   "{}", "redirect needs address or port");
+    apply_fails_at(f, "callouts: [{name: d, layer: ALE_CONNECT_REDIRECT_V4, conditional_on_flow: maybe}]\n",
+                   "maybe", "conditional_on_flow");
     apply_fails_at(f, "callouts: [{name: d}]\n", "{name", "callout needs 'layer'");
 }
 
