@@ -63,6 +63,7 @@
 #include "policy.h"
 #include "scenario.h"
 #include "scenario_int.h"
+#include "vec.h"
 #include "wfp_capture.h"
 #include "wfp_host.h"
 #include "wfp_import.h"
@@ -509,7 +510,6 @@ static bool held_add(replay *r, const wfp_packet *p)
 
 /* ---- one packet --------------------------------------------------------- */
 
-/* Returns false when replay cannot go on (memory, the engine). */
 static void oom_message(replay *r);
 
 /* Counts one outcome (layer, filter, fate) and prints its --json line. */
@@ -601,23 +601,20 @@ static uint32_t on_inject(void *ctx, wfp_host *h, const wfp_host_injection *inj)
         set_rc(r, 1);
         return FWP_E_INVALID_PARAMETER;
     }
-    if (r->ncopies == r->copies_cap) {
-        size_t nc = r->copies_cap ? r->copies_cap * 2 : 8;
-        rcopy *nv = realloc(r->copies, nc * sizeof *nv);
-        if (!nv) return ERROR_NOT_ENOUGH_MEMORY;
-        r->copies = nv;
-        r->copies_cap = nc;
+    uint8_t *bytes = malloc(inj->len ? inj->len : 1);
+    if (!bytes) return ERROR_NOT_ENOUGH_MEMORY;
+    rcopy *c = wfps_push((void **)&r->copies, &r->ncopies, &r->copies_cap, sizeof *c);
+    if (!c) {
+        free(bytes);
+        return ERROR_NOT_ENOUGH_MEMORY;
     }
-    rcopy *c = &r->copies[r->ncopies];
-    c->bytes = malloc(inj->len ? inj->len : 1);
-    if (!c->bytes) return ERROR_NOT_ENOUGH_MEMORY;
-    if (inj->len) memcpy(c->bytes, inj->ip, inj->len);
+    if (inj->len) memcpy(bytes, inj->ip, inj->len);
+    c->bytes = bytes;
     c->at = r->now + inj->delay_ns;
     c->seq = r->copy_seq++;
     c->from = r->packets;
     c->inj = *inj;
     c->inj.ip = NULL;
-    r->ncopies++;
     return ERROR_SUCCESS;
 }
 
@@ -661,6 +658,7 @@ static bool replay_copies(replay *r, uint64_t upto, bool all)
     return true;
 }
 
+/* Returns false when replay cannot go on (memory, the engine). */
 static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
 {
     wfp_packet_outcome o;
@@ -695,24 +693,21 @@ static bool replay_packet(replay *r, const char *file, const wfp_packet *p)
 
     if (fate == FATE_PENDED) {
         /* its verdict capture and final line come with the completion */
-        if (r->npended == r->pended_cap) {
-            size_t nc = r->pended_cap ? r->pended_cap * 2 : 8;
-            rpended *nv = realloc(r->pended, nc * sizeof *nv);
-            if (!nv) goto oom;
-            r->pended = nv;
-            r->pended_cap = nc;
+        uint8_t *bytes = malloc(p->cap_len ? p->cap_len : 1);
+        if (!bytes) goto oom;
+        rpended *pd = wfps_push((void **)&r->pended, &r->npended, &r->pended_cap, sizeof *pd);
+        if (!pd) {
+            free(bytes);
+            goto oom;
         }
-        rpended *pd = &r->pended[r->npended];
-        pd->bytes = malloc(p->cap_len ? p->cap_len : 1);
-        if (!pd->bytes) goto oom;
-        if (p->cap_len) memcpy(pd->bytes, p->data, p->cap_len);
+        if (p->cap_len) memcpy(bytes, p->data, p->cap_len);
+        pd->bytes = bytes;
         pd->handle = o.pended;
         pd->number = r->packets;
         pd->caplen = p->cap_len;
         pd->wirelen = p->wire_len;
         pd->linktype = p->linktype;
         pd->time_ns = p->time_ns;
-        r->npended++;
     } else if (r->perm || r->drop) {
         if (fate == FATE_HELD) {
             if (!held_add(r, p)) goto oom;

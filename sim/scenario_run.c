@@ -13,6 +13,7 @@
 #include "policy.h"
 #include "scenario_int.h"
 #include "scenario_query.h"
+#include "vec.h"
 #include "wfp_capture.h"
 #include "wfp_netevent.h"
 
@@ -339,25 +340,11 @@ typedef struct run {
     size_t nhandles, handles_cap;
 } run;
 
-/* Grows an array of `elem`-sized items by one; NULL when memory runs out. */
-static void *push_item(void **v, size_t *n, size_t *cap, size_t elem)
-{
-    if (*n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        void *nv = realloc(*v, ncap * elem);
-        if (!nv) return NULL;
-        *v = nv;
-        *cap = ncap;
-    }
-    void *slot = (char *)*v + (*n)++ * elem;
-    memset(slot, 0, elem);
-    return slot;
-}
 
 static void on_change(void *ctx, const wfp_change *c)
 {
     rsub *sub = ctx;
-    rnote *n = push_item((void **)&sub->ru->notes, &sub->ru->nnotes, &sub->ru->notes_cap, sizeof *n);
+    rnote *n = wfps_push((void **)&sub->ru->notes, &sub->ru->nnotes, &sub->ru->notes_cap, sizeof *n);
     if (!n) return;
     n->session = sub->session;
     n->host = sub->host;
@@ -372,7 +359,7 @@ typedef struct rtagctx {
 static void on_net_event(void *ctx, const wfp_net_event *ev)
 {
     rsub *sub = ctx;
-    rtag *t = push_item((void **)&sub->ru->tags, &sub->ru->ntags, &sub->ru->tags_cap, sizeof *t);
+    rtag *t = wfps_push((void **)&sub->ru->tags, &sub->ru->ntags, &sub->ru->tags_cap, sizeof *t);
     if (!t) return;
     t->host = sub->host;
     t->sequence = ev->sequence;
@@ -381,7 +368,7 @@ static void on_net_event(void *ctx, const wfp_net_event *ev)
 
 static rsub *new_sub(run *ru, const char *session, int host)
 {
-    rsub **slot = push_item((void **)&ru->subs, &ru->nsubs, &ru->subs_cap, sizeof *slot);
+    rsub **slot = wfps_push((void **)&ru->subs, &ru->nsubs, &ru->subs_cap, sizeof *slot);
     if (!slot) return NULL;
     *slot = calloc(1, sizeof **slot);
     if (!*slot) {
@@ -716,7 +703,7 @@ static bool step_create_handle(run *ru, const wfps_step *st, size_t number, int 
     *code = ok ? wfps_enum_open(s, st->object, &t, &e) : ERROR_SUCCESS;
     wfps_tmpl_free(&t);
     if (!ok || *code) return ok;
-    rhandle *hd = push_item((void **)&ru->handles, &ru->nhandles, &ru->handles_cap, sizeof *hd);
+    rhandle *hd = wfps_push((void **)&ru->handles, &ru->nhandles, &ru->handles_cap, sizeof *hd);
     if (!hd) {
         wfp_enum_destroy(s, e);
         return false;
@@ -866,7 +853,7 @@ static bool do_step_now(run *ru, const wfps_step *st, size_t number, bool timed_
     /* waiting for the lock: the step runs when it frees, or fails at the timeout */
     const wfp_session *holder = wfp_engine_lock_holder(e);
     if (!timed_out && needs_lock(st->op) && holder && holder != s) {
-        rpending *pd = push_item((void **)&ru->pending, &ru->npending, &ru->pending_cap, sizeof *pd);
+        rpending *pd = wfps_push((void **)&ru->pending, &ru->npending, &ru->pending_cap, sizeof *pd);
         if (!pd) return false;
         pd->step = st;
         pd->number = number;
@@ -1206,14 +1193,8 @@ static int64_t link_delay(const run *ru, int a, int b)
 
 static bool schedule_delivery(run *ru, int h, size_t record, const wfp_packet *p)
 {
-    if (ru->ndeliveries == ru->deliveries_cap) {
-        size_t ncap = ru->deliveries_cap ? ru->deliveries_cap * 2 : 16;
-        delivery *nd = realloc(ru->deliveries, ncap * sizeof *nd);
-        if (!nd) return false;
-        ru->deliveries = nd;
-        ru->deliveries_cap = ncap;
-    }
-    delivery *d = &ru->deliveries[ru->ndeliveries++];
+    delivery *d = wfps_push((void **)&ru->deliveries, &ru->ndeliveries, &ru->deliveries_cap, sizeof *d);
+    if (!d) return false;
     d->host = h;
     d->record = record;
     d->seq = ru->delivery_seq++;
@@ -1256,7 +1237,7 @@ static int receiver_of(const run *ru, int h, const wfp_packet_outcome *out, cons
 static bool settle(run *ru, int h, size_t ri, const wfp_packet_outcome *out, const wfp_packet *p, int dst)
 {
     if (out->pended) {
-        rpend *pd = push_item((void **)&ru->pends, &ru->npends, &ru->pends_cap, sizeof *ru->pends);
+        rpend *pd = wfps_push((void **)&ru->pends, &ru->npends, &ru->pends_cap, sizeof *ru->pends);
         if (!pd) return false;
         pd->host = h;
         pd->handle = out->pended;
@@ -1368,19 +1349,15 @@ static uint32_t on_inject(void *ctx, wfp_host *host, const wfp_host_injection *i
                   ru->current_packet, ru->sc->hosts[h].name, inj->depth);
         return FWP_E_INVALID_PARAMETER;
     }
-    if (ru->ndeliveries == ru->deliveries_cap) {
-        size_t ncap = ru->deliveries_cap ? ru->deliveries_cap * 2 : 16;
-        delivery *nd = realloc(ru->deliveries, ncap * sizeof *nd);
-        if (!nd) return ERROR_NOT_ENOUGH_MEMORY;
-        ru->deliveries = nd;
-        ru->deliveries_cap = ncap;
+    uint8_t *bytes = malloc(inj->len ? inj->len : 1);
+    if (!bytes) return ERROR_NOT_ENOUGH_MEMORY;
+    delivery *d = wfps_push((void **)&ru->deliveries, &ru->ndeliveries, &ru->deliveries_cap, sizeof *d);
+    if (!d) {
+        free(bytes);
+        return ERROR_NOT_ENOUGH_MEMORY;
     }
-    delivery *d = &ru->deliveries[ru->ndeliveries];
-    memset(d, 0, sizeof *d);
-    d->bytes = malloc(inj->len ? inj->len : 1);
-    if (!d->bytes) return ERROR_NOT_ENOUGH_MEMORY;
-    if (inj->len) memcpy(d->bytes, inj->ip, inj->len);
-    ru->ndeliveries++;
+    if (inj->len) memcpy(bytes, inj->ip, inj->len);
+    d->bytes = bytes;
     d->host = h;
     d->record = SIZE_MAX;
     d->seq = ru->delivery_seq++;
@@ -1686,7 +1663,7 @@ static void outcome(run *ru, uint32_t kind, const wfp_yaml_node *node, size_t be
     va_start(ap, fmt);
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
-    wfp_expectation_record *e = push_item((void **)&r->expects, &r->nexpects, &r->expects_cap, sizeof *e);
+    wfp_expectation_record *e = wfps_push((void **)&r->expects, &r->nexpects, &r->expects_cap, sizeof *e);
     if (!e) return;
     e->kind = kind;
     e->what = wfps_strdup(what);
@@ -1742,7 +1719,7 @@ static void collect_net_events(run *ru)
         if (!wfp_net_event_enum_next(ru->hosts[h].observer, handle, 100000, &entries, &got)) {
             for (uint32_t k = 0; k < got; k++) {
                 const wfp_net_event *ev = entries[k];
-                wfp_net_event_record *o = push_item((void **)&r->events, &r->nevents, &r->events_cap, sizeof *o);
+                wfp_net_event_record *o = wfps_push((void **)&r->events, &r->nevents, &r->events_cap, sizeof *o);
                 if (!o) break;
                 o->host = ru->sc->hosts[h].name ? wfps_strdup(ru->sc->hosts[h].name) : NULL;
                 o->sequence = ev->sequence;
@@ -1776,7 +1753,7 @@ static void collect_notifications(run *ru)
     wfp_scenario_result *r = ru->r;
     for (size_t i = 0; i < ru->nnotes; i++) {
         const rnote *n = &ru->notes[i];
-        wfp_notification_record *o = push_item((void **)&r->notes, &r->nnotes, &r->notes_cap, sizeof *o);
+        wfp_notification_record *o = wfps_push((void **)&r->notes, &r->nnotes, &r->notes_cap, sizeof *o);
         if (!o) break;
         const char *nm = note_name(ru, n);
         const char *host = n->host >= 0 && (size_t)n->host < ru->sc->nhosts ? ru->sc->hosts[n->host].name : NULL;

@@ -199,6 +199,45 @@ static void reassemble(uint8_t opts, const uint8_t *d, size_t n)
     wfp_reasm_destroy(r);
 }
 
+/* A callout's modified copy: the bytes as a raw IP packet, rewritten with
+ * addresses and ports from the tail of the input. A rewrite that succeeds
+ * must parse as before with the new values; one that fails must leave the
+ * bytes alone. */
+static void rewrite(uint8_t opts, const uint8_t *d, size_t n)
+{
+    static uint8_t buf[70000], before[70000];
+    wfp_packet_edit e;
+    wfp_packet p, q;
+    if (n < 36 || n > sizeof buf)
+        return;
+    memset(&e, 0, sizeof e);
+    e.set_src = opts & 0x20;
+    e.set_dst = opts & 0x40;
+    e.set_sport = e.set_dport = opts & 0x80;
+    memcpy(e.src, d + n - 36, 16);
+    memcpy(e.dst, d + n - 20, 16);
+    e.sport = rd16(d + n - 4);
+    e.dport = rd16(d + n - 2);
+    memcpy(buf, d, n);
+    memcpy(before, d, n);
+    int st = wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, &p);
+    if (p.ip_version == 4) {
+        memset(e.src + 4, 0, 12);
+        memset(e.dst + 4, 0, 12);
+    }
+    if (!wfp_packet_rewrite(buf, n, &e)) {
+        FUZZ_CHECK(memcmp(buf, before, n) == 0);
+        return;
+    }
+    FUZZ_CHECK(st == WFP_PARSE_OK);
+    FUZZ_CHECK(wfp_packet_parse(WFP_LINKTYPE_RAW, buf, (uint32_t)n, (uint32_t)n, 0, &q) == WFP_PARSE_OK);
+    FUZZ_CHECK(q.protocol == p.protocol && q.l4_offset == p.l4_offset);
+    if (e.set_dst)
+        FUZZ_CHECK(memcmp(q.dst, e.dst, 16) == 0);
+    if (e.set_sport)
+        FUZZ_CHECK(q.sport == e.sport && q.dport == e.dport);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *d;
@@ -217,5 +256,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parse_all(n ? d : NULL, n, wire);
     build_round_trip(d, n);
     reassemble(data[0], d, n);
+    rewrite(data[0], d, n);
     return 0;
 }
