@@ -860,6 +860,7 @@ uint32_t wfp_classify(wfp_engine *e, const wfp_classify_request *req, wfp_verdic
     for (uint32_t si = 0; si < sn->nsub; si++) {
         const csublayer *cs = &sn->subs[si];
         wfp_trace_sublayer *ts = NULL;
+        if (req->below_sublayer && cs->s->pub.weight >= req->below_sublayer_weight) continue;
         if (trace) {
             ts = trace_slot(trace, (void **)&trace->subs, &trace->nsubs, &trace->subs_cap, sizeof *ts);
             if (ts) {

@@ -404,6 +404,11 @@ typedef struct wfp_classify_request {
     void *layer_data;                  /* handed to callouts */
     const wfp_flow_context_ops *flow;  /* optional */
     uint64_t time_ns;                  /* virtual time, for net events */
+    /* With below_sublayer: only sublayers weighted below
+     * below_sublayer_weight take part (stream data a callout injected is
+     * indicated to lower-weight sublayers only, DDI FwpsStreamInjectAsync0). */
+    bool below_sublayer;
+    uint16_t below_sublayer_weight;
 } wfp_classify_request;
 
 /* Why a verdict is what it is. One table, for enums and names. */

@@ -877,6 +877,8 @@ bool wfpi_classify(shim_ctx *c, uint16_t layer_id, const shim_item *it, wfp_verd
     req.meta = &meta;
     req.time_ns = c->now;
     req.layer_data = it->layer_data;
+    req.below_sublayer = it->below_sublayer;
+    req.below_sublayer_weight = it->below_sublayer_weight;
     h->ctx_flow = it->flow_id ? wfpi_flow_by_id(h, it->flow_id) : NULL;
     if (h->ctx_flow)
         req.flow = &h->flow_ops; /* flow contexts: CONDITIONAL_ON_FLOW (§1.7) */
@@ -1030,7 +1032,9 @@ uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
         wfpi_flows_expire(h, now_ns);
         wfpi_shim_closures(&c);
     }
-    if (!c.err)
+    if (!c.err && inj && inj->kind == WFP_INJECT_STREAM)
+        wfpi_shim_stream_injected(&c, p);
+    else if (!c.err)
         wfpi_shim_packet(&c, p, forced);
     if (h->closure_events)
         wfpi_shim_closures(&c); /* a RST or the last FIN of this packet */

@@ -336,6 +336,8 @@ typedef struct shim_item {
     bool conn_redirected;  /* ALE_CONNECT_REDIRECT rewrote the remote */
     bool forward;          /* IPFORWARD: raddr is the source, laddr the destination;
                               the forwarding fields are filled (else EMPTY) */
+    bool below_sublayer;   /* injected stream data: only sublayers below below_sublayer_weight */
+    uint16_t below_sublayer_weight;
 } shim_item;
 
 /* One packet's walk through the shims. */
@@ -409,6 +411,8 @@ host_flow *wfpi_flow_mcast_state(wfp_host *h, const flow_key *k, uint64_t now);
 bool wfpi_shim_init(wfp_host *h, char *err, size_t errlen);
 void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced_if);
 bool wfpi_shim_start(shim_ctx *c);
+/* Stream data a callout injected (inj->kind WFP_INJECT_STREAM), as one segment of its flow. */
+void wfpi_shim_stream_injected(shim_ctx *c, const wfp_packet *p);
 /* Classifies the closures queued so far (ENDPOINT_CLOSURE, RESOURCE_RELEASE). */
 void wfpi_shim_closures(shim_ctx *c);
 

@@ -15,7 +15,7 @@
 #include "wfp_result_codes.h"
 
 static const char *const kind_names[] = {NULL, "network_send", "network_receive", "transport_send",
-                                         "transport_receive"};
+                                         "transport_receive", "stream"};
 
 const char *wfp_inject_kind_name(uint32_t kind)
 {
@@ -83,8 +83,8 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
         kind = is_network_layer(h->cur_layer) ? (out ? WFP_INJECT_NETWORK_SEND : WFP_INJECT_NETWORK_RECEIVE)
                                               : (out ? WFP_INJECT_TRANSPORT_SEND : WFP_INJECT_TRANSPORT_RECEIVE);
     }
-    if (!wfp_inject_kind_name(kind))
-        return FWP_E_INVALID_PARAMETER;
+    if (!wfp_inject_kind_name(kind) || kind == WFP_INJECT_STREAM)
+        return FWP_E_INVALID_PARAMETER; /* stream data: wfp_host_stream_inject */
     if (p->l3_offset > p->cap_len)
         return FWP_E_INVALID_PARAMETER;
     len = p->cap_len - p->l3_offset;
@@ -135,6 +135,74 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
     if (!rc)
         h->stats.injected++;
     h->a->free(h->a->ctx, copy);
+    return rc;
+}
+
+uint32_t wfp_host_stream_inject(wfp_host *h, const wfp_stream_inject_request *req)
+{
+    const wfp_packet *p;
+    const wfp_host_injection *prev;
+    wfp_packet_spec spec;
+    wfp_host_injection inj;
+    uint8_t *seg;
+    size_t len, cap;
+    uint32_t rc;
+    bool same;
+    if (!h || !req || !h->cur_pkt || !h->injector || !req->handle || req->handle > h->next_injection_handle ||
+        !h->cur_item || h->cur_layer != h->lid[LK_STREAM][h->cur_item->ver] || !h->cur_item->flow_id)
+        return FWP_E_INVALID_PARAMETER;
+    p = h->cur_pkt;
+    prev = h->cur_inj;
+    if ((prev && prev->depth >= WFP_INJECT_MAX_DEPTH) || (req->data && req->len > 65000) ||
+        p->protocol != WFP_IPPROTO_TCP || !p->has_l4)
+        return FWP_E_INVALID_PARAMETER;
+    /* one segment of the stream: the flow's tuple, in the stream's direction */
+    same = req->send == (h->cur_direction == FWP_DIRECTION_OUTBOUND);
+    wfp_packet_spec_init(&spec);
+    spec.ip_version = p->ip_version;
+    spec.protocol = WFP_IPPROTO_TCP;
+    memcpy(spec.src, same ? p->src : p->dst, 16);
+    memcpy(spec.dst, same ? p->dst : p->src, 16);
+    spec.sport = same ? p->sport : p->dport;
+    spec.dport = same ? p->dport : p->sport;
+    spec.seq = same ? p->tcp.seq : p->tcp.ack;
+    spec.ack = same ? p->tcp.ack : p->tcp.seq;
+    spec.tcp_flags = WFP_TCP_PSH | WFP_TCP_ACK;
+    spec.ttl = 128;
+    if (req->data) {
+        spec.payload = req->data;
+        spec.payload_len = req->len;
+    } else {
+        spec.payload = p->data + p->payload_offset;
+        spec.payload_len = p->payload_caplen;
+    }
+    cap = 60 + spec.payload_len;
+    seg = h->a->alloc(h->a->ctx, cap);
+    if (!seg)
+        return ERROR_NOT_ENOUGH_MEMORY;
+    len = wfp_packet_build(&spec, seg, cap);
+    if (!len) {
+        h->a->free(h->a->ctx, seg);
+        return FWP_E_INVALID_PARAMETER;
+    }
+    memset(&inj, 0, sizeof inj);
+    inj.kind = WFP_INJECT_STREAM;
+    inj.handle = req->handle;
+    inj.context = req->context;
+    inj.delay_ns = req->delay_ns;
+    inj.ip = seg;
+    inj.len = len;
+    inj.flow_id = h->cur_item->flow_id;
+    inj.below_sublayer_weight = req->sublayer_weight;
+    inj.depth = prev ? prev->depth + 1 : 1;
+    if (prev) {
+        memcpy(inj.earlier, prev->earlier, sizeof inj.earlier);
+        inj.earlier[prev->depth - 1] = prev->handle;
+    }
+    rc = h->injector(h->injector_ctx, h, &inj);
+    if (!rc)
+        h->stats.injected++;
+    h->a->free(h->a->ctx, seg);
     return rc;
 }
 

@@ -1094,6 +1094,8 @@ typedef struct prule {
     bool absorb;
     bool inject;            /* inject a clone (inj: kind, delay, rewrites) */
     wfp_inject_request inj; /* handle filled at classify time */
+    uint8_t *stream_data;   /* kind stream: the data (NULL: the segment's own) */
+    size_t stream_len;
     bool pend;              /* FwpsPendOperation0, completed complete_after later */
     uint64_t complete_after;
     bool associate;         /* FwpsFlowAssociateContext0 for (assoc_layer, assoc_callout) */
@@ -1158,6 +1160,7 @@ static void free_rules(prule *r, size_t n)
     for (size_t i = 0; i < n; i++) {
         wfp_policy_conditions_free(&r[i].when);
         free(r[i].assoc_callout);
+        free(r[i].stream_data);
     }
     free(r);
 }
@@ -1419,7 +1422,19 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
     }
     /* clone (and modify) and inject, then decide the original's fate
      * (types-of-callouts: BLOCK + ABSORB it) */
-    if (hit && hit->inject && e->owner->host) {
+    if (hit && hit->inject && e->owner->host && hit->inj.kind == WFP_INJECT_STREAM) {
+        /* FwpsStreamInjectAsync0 into the stream being classified */
+        wfp_stream_inject_request sr;
+        memset(&sr, 0, sizeof sr);
+        sr.handle = injection_handle(e);
+        sr.send = meta && (meta->present & WFP_METADATA_PACKET_DIRECTION) &&
+                  meta->packet_direction == FWP_DIRECTION_OUTBOUND;
+        sr.data = hit->stream_data;
+        sr.len = hit->stream_len;
+        sr.delay_ns = hit->inj.delay_ns;
+        sr.sublayer_weight = filter ? filter->sublayer_weight : 0;
+        (void)wfp_host_stream_inject(e->owner->host, &sr);
+    } else if (hit && hit->inject && e->owner->host) {
         wfp_inject_request req = hit->inj;
         req.handle = injection_handle(e);
         (void)wfp_host_inject(e->owner->host, &req); /* a refused injection: the copy is lost */
@@ -1767,15 +1782,17 @@ static bool parse_endpoint(const wfp_yaml_node *m, const char *akey, const char 
     return true;
 }
 
-/* `inject: clone`, or `inject: {kind:, delay:, set: {src:, dst:, sport:, dport:}}`. */
+/* `inject: clone`, or `inject: {kind:, delay:, set: {src:, dst:, sport:, dport:}}`,
+ * or at a stream layer `inject: {kind: stream, data: "text" | "hex:…"}`. */
 static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"kind", "delay", "set", NULL};
+    static const char *const keys[] = {"kind", "delay", "set", "data", NULL};
     static const char *const set_keys[] = {"src", "dst", "sport", "dport", NULL};
     static const named kinds[] = {{"network_send", WFP_INJECT_NETWORK_SEND},
                                   {"network_receive", WFP_INJECT_NETWORK_RECEIVE},
                                   {"transport_send", WFP_INJECT_TRANSPORT_SEND},
-                                  {"transport_receive", WFP_INJECT_TRANSPORT_RECEIVE}};
+                                  {"transport_receive", WFP_INJECT_TRANSPORT_RECEIVE},
+                                  {"stream", WFP_INJECT_STREAM}};
     const wfp_yaml_node *v;
     char d[64];
     pr->inject = true;
@@ -1791,7 +1808,7 @@ static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err
         if (!lookup_named(kinds, COUNT_OF(kinds), "FWPS_INJECT_", s, &k))
             return wfp_yaml_error(err, v,
                                   "unknown injection kind %s (expected network_send, network_receive, "
-                                  "transport_send or transport_receive)",
+                                  "transport_send, transport_receive or stream)",
                                   wfp_yaml_describe(v, d, sizeof d));
         pr->inj.kind = (uint32_t)k;
     }
@@ -1800,8 +1817,15 @@ static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err
         if (!wfp_yaml_get_duration(err, v, "delay", &ns)) return false; /* refuses negative ones */
         pr->inj.delay_ns = (uint64_t)ns;
     }
+    if ((v = wfp_yaml_map_get(n, "data"))) {
+        if (pr->inj.kind != WFP_INJECT_STREAM)
+            return wfp_yaml_error(err, v, "inject.data goes with kind: stream (other copies are clones, with set:)");
+        if (!wfp_yaml_get_bytes(err, v, "inject.data", &pr->stream_data, &pr->stream_len)) return false;
+    }
     if ((v = wfp_yaml_map_get(n, "set"))) {
         uint8_t ver = 0;
+        if (pr->inj.kind == WFP_INJECT_STREAM)
+            return wfp_yaml_error(err, v, "inject.set does not go with kind: stream (give data:)");
         wfp_inject_request *q = &pr->inj;
         if (!wfp_yaml_check_keys(err, v, "inject.set", set_keys)) return false;
         if (!parse_endpoint(v, "src", "sport", &q->set_src, q->src, &q->set_sport, &q->sport, &ver, err) ||
@@ -1931,6 +1955,8 @@ static bool parse_rules(wfp_policy_object *o, const wfp_yaml_node *list, wfp_yam
             return false;
         if ((n = wfp_yaml_map_get(r, "injection_state")) && !parse_states(n, &pr->states, err)) return false;
         if ((n = wfp_yaml_map_get(r, "inject")) && !parse_inject(n, pr, err)) return false;
+        if (n && pr->inj.kind == WFP_INJECT_STREAM && (!o->layer || strncmp(o->layer->name, "FWPM_LAYER_STREAM_V", 19)))
+            return wfp_yaml_error(err, n, "inject kind: stream works at STREAM_V4/V6 only");
         if ((n = wfp_yaml_map_get(r, "pend")) && !parse_pend(n, pr, err)) return false;
         if ((n = wfp_yaml_map_get(r, "associate_context")) && !parse_associate(n, pr, err)) return false;
         if ((n = wfp_yaml_map_get(r, "redirect")) && !parse_redirect(o, n, pr, err)) return false;

@@ -840,29 +840,7 @@ static bool load_inline_packet(wfps_traffic *t, const wfp_yaml_node *pn, wfp_yam
         sp->icmp_seq = (uint16_t)u;
     }
     if ((v = wfp_yaml_map_get(pn, "payload"))) {
-        const char *txt;
-        if (!wfp_yaml_expect(err, v, WFP_YAML_SCALAR, "payload")) return false;
-        txt = v->text;
-        if (!strncmp(txt, "hex:", 4)) {
-            size_t hl = strlen(txt + 4);
-            if (hl % 2) return wfp_yaml_error(err, v, "payload: hex: needs an even number of digits");
-            t->payload = malloc(hl / 2 + 1);
-            if (!t->payload) return wfp_yaml_error(err, v, "out of memory");
-            for (size_t k = 0; k < hl / 2; k++) {
-                unsigned byte;
-                char two[3] = {txt[4 + 2 * k], txt[5 + 2 * k], 0};
-                char *end;
-                byte = (unsigned)strtoul(two, &end, 16);
-                if (*end) return wfp_yaml_error(err, v, "payload: '%s' is not hex", two);
-                t->payload[k] = (uint8_t)byte;
-            }
-            t->payload_len = hl / 2;
-        } else {
-            t->payload_len = v->length;
-            t->payload = malloc(v->length + 1);
-            if (!t->payload) return wfp_yaml_error(err, v, "out of memory");
-            memcpy(t->payload, txt, v->length);
-        }
+        if (!wfp_yaml_get_bytes(err, v, "payload", &t->payload, &t->payload_len)) return false;
         sp->payload = t->payload;
         sp->payload_len = t->payload_len;
     }

@@ -1060,6 +1060,38 @@ void wfpi_shim_packet(shim_ctx *c, const wfp_packet *p, const host_if *forced)
     path_out(c, p, ifc);
 }
 
+/* ---- injected stream data (DDI FwpsStreamInjectAsync0) ---------------------- */
+
+/* The data joins its flow's stream: classified at STREAM by the sublayers
+ * below the injecting callout's only, then sent (OUTBOUND_TRANSPORT,
+ * OUTBOUND_IPPACKET) or delivered. A flow that ended meanwhile takes
+ * nothing. */
+void wfpi_shim_stream_injected(shim_ctx *c, const wfp_packet *p)
+{
+    wfp_host *h = c->h;
+    host_flow *f = wfpi_flow_by_id(h, c->inj->flow_id);
+    uint8_t ver = p->ip_version == 6 ? FWP_IP_VERSION_V6 : FWP_IP_VERSION_V4;
+    bool out = wfpi_host_is_local(h, ver, p->src);
+    shim_item it;
+    c->out->path = out ? WFP_HOST_PATH_OUTBOUND : WFP_HOST_PATH_INBOUND;
+    if (!f || f->dead || f->tcp != TCP_ESTABLISHED) {
+        set_drop(c, UINT16_MAX, NULL, WFP_HOST_DISCARD_NO_CONNECTION);
+        return;
+    }
+    c->loopback = f->loopback;
+    item_from_packet(c, &it, p, !out, f->ifpos < h->nifs ? &h->ifs[f->ifpos] : NULL, WFP_HOST_ITEM_PACKET);
+    it.flow_id = f->id;
+    c->out->flow_id = f->id;
+    it.below_sublayer = true;
+    it.below_sublayer_weight = c->inj->below_sublayer_weight;
+    if (!pass(c, LK_STREAM, &it, WFP_HOST_DISCARD_FILTER))
+        return;
+    it.below_sublayer = false;
+    if (out && !out_tail(c, &it, WFP_HOST_DISCARD_FILTER))
+        return;
+    f->last_ns = c->now;
+}
+
 /* ---- closure: ENDPOINT_CLOSURE, RESOURCE_RELEASE (§5.2) -------------------- */
 
 static bool port_in_use(const wfp_host *h, uint8_t ver, uint8_t proto, uint16_t lport)

@@ -347,7 +347,8 @@ enum {
     WFP_INJECT_NETWORK_SEND = 1,
     WFP_INJECT_NETWORK_RECEIVE = 2,
     WFP_INJECT_TRANSPORT_SEND = 3,
-    WFP_INJECT_TRANSPORT_RECEIVE = 4
+    WFP_INJECT_TRANSPORT_RECEIVE = 4,
+    WFP_INJECT_STREAM = 5 /* FwpsStreamInjectAsync0: data into a flow's stream */
 };
 const char *wfp_inject_kind_name(uint32_t kind); /* "transport_send"…; NULL if unknown */
 
@@ -361,6 +362,8 @@ typedef struct wfp_host_injection {
     const uint8_t *ip;         /* the IP packet (LINKTYPE_RAW), lent to the injector */
     size_t len;
     uint32_t depth;            /* injections in its history, this one included */
+    uint64_t flow_id;          /* WFP_INJECT_STREAM: the flow whose stream it joins */
+    uint16_t below_sublayer_weight; /* WFP_INJECT_STREAM: only sublayers weighted below it see it */
     uint64_t earlier[WFP_INJECT_MAX_DEPTH]; /* handles of the earlier ones, oldest first */
 } wfp_host_injection;
 
@@ -400,6 +403,28 @@ typedef struct wfp_inject_request {
  * WFP_INJECT_MAX_DEPTH injections already (a callout that re-injects its
  * own packets without checking their state would loop forever in Windows). */
 uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req);
+
+/* FwpsStreamInjectAsync0 from a classifyFn at STREAM_V4/V6: `len` bytes
+ * of new data (NULL: a clone of the segment's payload) into the send or
+ * the receive stream of the flow being classified. The data is not
+ * indicated again to the injecting callout: at STREAM only sublayers
+ * weighted below `sublayer_weight` (the sublayer of the filter that
+ * invoked the callout, wfp_fwps_filter.sublayer_weight) classify it (DDI
+ * FwpsStreamInjectAsync0 remarks); sent data then takes OUTBOUND_TRANSPORT
+ * and OUTBOUND_IPPACKET, received data goes to the application. The
+ * injector gets it as one TCP segment (kind WFP_INJECT_STREAM).
+ * FWP_E_INVALID_PARAMETER outside a STREAM classify, for a handle never
+ * created, no injector or more than 65000 bytes. */
+typedef struct wfp_stream_inject_request {
+    uint64_t handle;
+    uint64_t context;
+    bool send;            /* into the send stream (FWPS_STREAM_FLAG_SEND), else receive */
+    const uint8_t *data;  /* NULL: the segment's own payload */
+    size_t len;
+    uint64_t delay_ns;
+    uint16_t sublayer_weight;
+} wfp_stream_inject_request;
+uint32_t wfp_host_stream_inject(wfp_host *h, const wfp_stream_inject_request *req);
 
 /* The injected copy re-entering the host at now_ns; as wfp_host_packet
  * otherwise. Its classifies answer wfp_host_query_injection_state from

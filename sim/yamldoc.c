@@ -11,6 +11,7 @@
 #endif
 #include "yamldoc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -980,6 +981,40 @@ bool wfp_yaml_get_bool(wfp_yaml_errors *e, const wfp_yaml_node *node, const char
     if (!scalar_text(e, node, what, "true or false")) return false;
     if (!wfp_yaml_parse_bool(node->text, node->length, out))
         return wfp_yaml_error(e, node, "%s must be true or false, not %s", what, wfp_yaml_describe(node, d, sizeof d));
+    return true;
+}
+
+bool wfp_yaml_get_bytes(wfp_yaml_errors *e, const wfp_yaml_node *node, const char *what, uint8_t **out,
+                        size_t *len)
+{
+    const char *txt;
+    uint8_t *b;
+    *out = NULL;
+    *len = 0;
+    if (!wfp_yaml_expect(e, node, WFP_YAML_SCALAR, what)) return false;
+    txt = node->text;
+    if (strncmp(txt, "hex:", 4) != 0) {
+        if (!(b = malloc(node->length + 1))) return wfp_yaml_error(e, node, "out of memory");
+        memcpy(b, txt, node->length);
+        *out = b;
+        *len = node->length;
+        return true;
+    }
+    size_t hl = strlen(txt + 4);
+    if (hl % 2) return wfp_yaml_error(e, node, "%s: hex: needs an even number of digits", what);
+    if (!(b = malloc(hl / 2 + 1))) return wfp_yaml_error(e, node, "out of memory");
+    for (size_t k = 0; k < hl / 2; k++) {
+        char two[3] = {txt[4 + 2 * k], txt[5 + 2 * k], 0};
+        char *end;
+        unsigned long byte = strtoul(two, &end, 16);
+        if (*end || !isxdigit((unsigned char)two[0])) {
+            free(b);
+            return wfp_yaml_error(e, node, "%s: '%s' is not hex", what, two);
+        }
+        b[k] = (uint8_t)byte;
+    }
+    *out = b;
+    *len = hl / 2;
     return true;
 }
 

@@ -145,6 +145,10 @@ bool wfp_yaml_get_bool(wfp_yaml_errors *e, const wfp_yaml_node *node, const char
 /* A duration: "0", or a decimal number with a unit ns, us (µs), ms, s, m
  * or h ("250us", "1.5ms", "2s", "1m"), in integer nanoseconds, exact. */
 bool wfp_yaml_get_duration(wfp_yaml_errors *e, const wfp_yaml_node *node, const char *what, int64_t *ns);
+/* Bytes given as text (taken as they are) or `hex:0102…`: *out is
+ * malloc'ed (free it), *len its length. */
+bool wfp_yaml_get_bytes(wfp_yaml_errors *e, const wfp_yaml_node *node, const char *what, uint8_t **out,
+                        size_t *len);
 
 /* ---- the same parsers on plain text (for command lines) -------------- */
 bool wfp_yaml_parse_uint64(const char *s, size_t len, uint64_t *out);

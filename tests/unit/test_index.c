@@ -200,7 +200,7 @@ static void index_agrees_with_reference(void **state)
             for (int p = 0; p < 400; p++) {
                 wfp_value v[64];
                 random_values(&r, l, v);
-                wfp_classify_request q = {l->id, v, l->num_fields, NULL, NULL, NULL, 0};
+                wfp_classify_request q = {l->id, v, l->num_fields, NULL, NULL, NULL, 0, false, 0};
                 wfp_verdict a, b;
                 assert_int_equal(wfp_classify(ref, &q, &a, tr), 0);
                 assert_int_equal(wfp_classify(fast, &q, &b, tf), 0);

@@ -480,7 +480,7 @@ static void failed_adds_leave_no_trace(void **state)
     int port = wfp_catalog_field_index(l, &wfp_catalog_condition_by_name("IP_REMOTE_PORT")->key);
     vals[port].type = FWP_UINT16;
     vals[port].v.u16 = 443;
-    wfp_classify_request r = {l->id, vals, l->num_fields, NULL, NULL, NULL, 0};
+    wfp_classify_request r = {l->id, vals, l->num_fields, NULL, NULL, NULL, 0, false, 0};
     wfp_verdict v;
     for (long k = 0;; k++) {
         fa.countdown = k;

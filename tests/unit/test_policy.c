@@ -805,8 +805,16 @@ static void callout_layer_and_errors(void **state)
                            "previously_injected_by_self)");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: copy}]}]\n",
                    "copy", "inject: expected clone or a mapping with kind, delay, set");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {kind: tcp}}]}]\n",
+                   "tcp", "unknown injection kind 'tcp'");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {kind: stream}}]}]\n",
-                   "stream", "unknown injection kind 'stream'");
+                   "{kind", "inject kind: stream works at STREAM_V4/V6 only");
+    apply_fails_at(f, "callouts: [{name: d, layer: STREAM_V4, classify: [{action: block, inject: {kind: stream, set: {dport: 1}}}]}]\n",
+                   "{dport", "inject.set does not go with kind: stream");
+    apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {data: x}}]}]\n",
+                   "x}", "inject.data goes with kind: stream");
+    apply_fails_at(f, "callouts: [{name: d, layer: STREAM_V4, classify: [{action: block, inject: {kind: stream, data: 'hex:0g'}}]}]\n",
+                   "'hex:0g'", "inject.data: '0g' is not hex");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {delay: -1s}}]}]\n",
                    "-1s", "delay must be a duration");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {set: {dst: 10.0.0.1, src: '::1'}}}]}]\n",

@@ -2168,6 +2168,88 @@ static void test_pend_refused_and_recv_accept(void **state)
     assert_int_equal(x->nobs, 0);
 }
 
+/* ---- stream injection (DDI FwpsStreamInjectAsync0) ------------------------------ */
+
+typedef struct sinj_callout {
+    wfp_host *h;
+    uint64_t handle;
+    int calls;
+    uint32_t rc;
+} sinj_callout;
+
+static void sinj_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
+                          void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
+                          wfp_classify_out *out)
+{
+    static const uint8_t data[] = "xyz";
+    sinj_callout *c = ctx;
+    wfp_stream_inject_request r;
+    (void)in;
+    (void)layer_data;
+    (void)flow_context;
+    c->calls++;
+    memset(&r, 0, sizeof r);
+    r.handle = c->handle;
+    r.send = meta->packet_direction == FWP_DIRECTION_OUTBOUND;
+    r.data = data;
+    r.len = 3;
+    r.sublayer_weight = filter->sublayer_weight;
+    c->rc = wfp_host_stream_inject(c->h, &r);
+    out->action_type = FWP_ACTION_BLOCK;
+    out->rights &= ~FWPS_RIGHT_ACTION_WRITE;
+}
+
+/* Outbound data replaced in the send stream: the injected segment is not
+ * shown to the injecting callout again (its sublayer and higher ones are
+ * skipped at STREAM) and is sent through OUTBOUND_TRANSPORT and
+ * OUTBOUND_IPPACKET. Outside a STREAM classify nothing can be injected. */
+static void test_stream_inject_send(void **state)
+{
+    /* EVIDENCE: INJ-STREAM — DDI FwpsStreamInjectAsync0 remarks */
+    hf *x = *state;
+    sinj_callout c;
+    inj_queue *q = calloc(1, sizeof *q);
+    wfp_stream_inject_request r;
+    wfp_packet p;
+    memset(&c, 0, sizeof c);
+    c.h = x->h;
+    c.handle = wfp_host_injection_handle_create(x->h);
+    wfp_host_set_injector(x->h, inj_collect, q);
+    memset(&r, 0, sizeof r);
+    r.handle = c.handle;
+    assert_int_equal(wfp_host_stream_inject(x->h, &r), FWP_E_INVALID_PARAMETER);
+
+    (void)run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "S", 0));
+    (void)run(x, 2, mk(x, "tcp", "10.0.0.5", 80, "10.0.0.2", 50000, "SA", 0));
+    (void)run(x, 3, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "A", 0));
+    wfp_guid key = fx_callout(&x->f, "sinj", "STREAM_V4");
+    wfp_callout_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.callout_key = key;
+    reg.classify = sinj_classify;
+    reg.ctx = &c;
+    assert_int_equal(wfp_host_callout_register(x->h, &reg, NULL), 0);
+    (void)fx_callout_filter(&x->f, "sinj", "STREAM_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING, &key, 0);
+
+    const wfp_packet_outcome *o = run(x, 4, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "PA", 10));
+    assert_false(o->permitted);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.rc, 0);
+    assert_int_equal(q->n, 1);
+    assert_int_equal(q->inj[0].kind, WFP_INJECT_STREAM);
+    assert_int_equal(wfp_packet_parse(WFP_LINKTYPE_RAW, q->bytes[0], (uint32_t)q->inj[0].len,
+                                      (uint32_t)q->inj[0].len, 0, &p),
+                     0);
+    assert_int_equal(p.payload_len, 3);
+    assert_int_equal(p.dport, 80);
+    x->nobs = 0;
+    assert_int_equal(wfp_host_packet_injected(x->h, 5, &q->inj[0], &x->out), 0);
+    assert_true(x->out.permitted);
+    expect_layers(&x->out, false, "STREAM,OUTBOUND_TRANSPORT,OUTBOUND_IPPACKET");
+    assert_int_equal(c.calls, 1); /* not indicated to the injecting callout again */
+    free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2217,6 +2299,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_injection_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_wrong_direction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_inject_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pend_tcp_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pend_udp_flushed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pend_refused_and_recv_accept, setup, teardown),
