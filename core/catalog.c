@@ -37,6 +37,14 @@ static const wfp_condition_info conditions[WFPI_COND_COUNT] = {
 #include "catalog_data.inc"
 };
 
+/* The same names without their prefix, for lookups by name (a large
+ * policy looks up every condition it names). */
+static const char *const condition_tails[WFPI_COND_COUNT] = {
+#define WFP_CONDITION(n, g) #n,
+#define WFP_CONDITION_ALIAS(n, c, g) #n,
+#include "catalog_data.inc"
+};
+
 /* ---- layers ----------------------------------------------------------- */
 
 static const wfp_layer_field fields[] = {
@@ -138,14 +146,6 @@ static bool name_matches(const char *user, const char *entry, const char *prefix
     return name_eq(skip_prefix(user, prefix), skip_prefix(entry, prefix));
 }
 
-/* The same with the user's name already stripped of its prefix: the first
- * character rules out most entries before any full comparison (loading a
- * large policy looks up every condition by name). */
-static bool stripped_matches(const char *user_tail, const char *entry, const char *prefix)
-{
-    const char *tail = skip_prefix(entry, prefix);
-    return ascii_upper((unsigned char)*tail) == ascii_upper((unsigned char)*user_tail) && name_eq(user_tail, tail);
-}
 
 /* ---- layers ----------------------------------------------------------- */
 
@@ -214,8 +214,9 @@ const wfp_condition_info *wfp_catalog_condition_by_name(const char *name)
     if (!name) return NULL;
     if (wfp_guid_parse(name, &key)) return wfp_catalog_condition_by_key(&key);
     const char *tail = skip_prefix(name, "FWPM_CONDITION_");
+    int first = ascii_upper((unsigned char)*tail);
     for (size_t i = 0; i < COUNT_OF(conditions); i++)
-        if (stripped_matches(tail, conditions[i].name, "FWPM_CONDITION_")) return &conditions[i];
+        if (*condition_tails[i] == first && name_eq(tail, condition_tails[i])) return &conditions[i];
     return NULL;
 }
 

@@ -1132,6 +1132,7 @@ typedef struct idname {
 
 struct wfp_policy {
     wfp_host *host; /* where callouts inject and ask for injection state */
+    pentry **by_name; /* the same entries sorted by (kind, name), for lookups */
     pentry **entries; /* pointers stay put: callouts' classify contexts */
     size_t n, cap;
     /* Every filter id recorded, once each: the newest entry given an id
@@ -1184,26 +1185,56 @@ void wfp_policy_destroy(wfp_policy *p)
         free(p->entries[i]);
     }
     free(p->entries);
+    free(p->by_name);
     free(p->filter_ids);
     free(p);
 }
 
+static int entry_cmp(wfp_policy_kind kind, const char *name, const pentry *e)
+{
+    if (kind != e->kind) return kind < e->kind ? -1 : 1;
+    return strcmp(name, e->name);
+}
+
+/* The position of (kind, name) in by_name, or where it would go. */
+static size_t entry_slot(const wfp_policy *p, wfp_policy_kind kind, const char *name, bool *found)
+{
+    size_t lo = 0, hi = p->n;
+    *found = false;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = entry_cmp(kind, name, p->by_name[mid]);
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
 static pentry *find_entry(const wfp_policy *p, wfp_policy_kind kind, const char *name)
 {
-    for (size_t i = p->n; i-- > 0;)
-        if (p->entries[i]->kind == kind && !strcmp(p->entries[i]->name, name)) return p->entries[i];
-    return NULL;
+    bool found;
+    size_t i = entry_slot(p, kind, name, &found);
+    return found ? p->by_name[i] : NULL;
 }
 
 static pentry *entry_for(wfp_policy *p, wfp_policy_kind kind, const char *name)
 {
-    pentry *e = find_entry(p, kind, name);
-    if (e) return e;
+    bool found;
+    size_t at = entry_slot(p, kind, name, &found);
+    pentry *e;
+    if (found) return p->by_name[at];
     if (p->n == p->cap) {
         size_t nc = p->cap ? p->cap * 2 : 16;
         pentry **nv = realloc(p->entries, nc * sizeof *nv);
         if (!nv) return NULL;
         p->entries = nv;
+        nv = realloc(p->by_name, nc * sizeof *nv);
+        if (!nv) return NULL;
+        p->by_name = nv;
         p->cap = nc;
     }
     e = calloc(1, sizeof *e);
@@ -1213,6 +1244,8 @@ static pentry *entry_for(wfp_policy *p, wfp_policy_kind kind, const char *name)
     }
     e->kind = kind;
     e->owner = p;
+    memmove(p->by_name + at + 1, p->by_name + at, (p->n - at) * sizeof *p->by_name);
+    p->by_name[at] = e;
     p->entries[p->n++] = e;
     return e;
 }
