@@ -13,11 +13,13 @@
  * recorded in docs/sim-defined.md. */
 #include "policy.h"
 #include "wfp_host.h"
+#include "wfp_import.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -2282,20 +2284,60 @@ bool wfp_policy_object_report(const wfp_policy_object *o, uint32_t code, const w
                           detail && *detail ? detail : "", detail && *detail ? ")" : "");
 }
 
+/* Largest state dump `import:` reads (a real one is a few MiB). */
+#define IMPORT_MAX_BYTES (64u << 20)
+
+/* `import: FILE`: a `netsh wfp show state` / `show filters` dump (or a
+ * `wfpsim import -o` export), relative to the file that names it, added
+ * first as `wfpsim import` would. Only regular files of sane size are read
+ * (a scenario is outside input). */
+static bool apply_import(wfp_session *s, const wfp_yaml_node *n, wfp_yaml_errors *err)
+{
+    const char *rel, *file = n->file ? n->file : "";
+    const char *slash = strrchr(file, '/');
+    char msg[512];
+    struct stat st;
+#ifdef _WIN32
+    const char *bs = strrchr(file, '\\');
+    if (bs && (!slash || bs > slash)) slash = bs;
+#endif
+    if (!wfp_yaml_get_string(err, n, "policy.import", &rel)) return false;
+    size_t dl = rel[0] == '/' || !slash ? 0 : (size_t)(slash - file) + 1;
+    char *path = malloc(dl + strlen(rel) + 1);
+    if (!path) return wfp_yaml_error(err, n, "out of memory");
+    memcpy(path, file, dl);
+    strcpy(path + dl, rel);
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > IMPORT_MAX_BYTES) {
+        wfp_yaml_error(err, n, "policy.import: %s is not a readable state dump (a regular file of at most 64 MiB)",
+                       path);
+        free(path);
+        return false;
+    }
+    wfp_import_model *m = wfp_import_parse_file(path, msg, sizeof msg);
+    free(path);
+    if (!m) return wfp_yaml_error(err, n, "policy.import: %s", msg);
+    wfp_import_report report;
+    bool ok = wfp_import_apply(m, s, &report, NULL);
+    wfp_import_model_free(m);
+    return ok || wfp_yaml_error(err, n, "policy.import: out of memory");
+}
+
 bool wfp_policy_apply(wfp_policy *p, wfp_session *s, const wfp_yaml_node *policy_map, wfp_yaml_errors *err)
 {
-    static const char *const keys[] = {"providers", "sublayers", "callouts", "filters", NULL};
+    static const char *const keys[] = {"import", "providers", "sublayers", "callouts", "filters", NULL};
     static const wfp_policy_kind kinds[] = {WFP_POLICY_PROVIDER, WFP_POLICY_SUBLAYER, WFP_POLICY_CALLOUT,
                                             WFP_POLICY_FILTER};
 
     if (!p || !s) return wfp_yaml_error(err, policy_map, "no policy or session");
     if (!policy_map || wfp_yaml_is_null(policy_map)) return true;
     if (!wfp_yaml_check_keys(err, policy_map, "policy", keys)) return false;
+    const wfp_yaml_node *imp = wfp_yaml_map_get(policy_map, "import");
+    if (imp && !apply_import(s, imp, err)) return false;
     for (size_t k = 0; k < COUNT_OF(kinds); k++) {
-        const wfp_yaml_node *list = wfp_yaml_map_get(policy_map, keys[k]);
+        const wfp_yaml_node *list = wfp_yaml_map_get(policy_map, keys[k + 1]);
         char what[32];
         if (!list || wfp_yaml_is_null(list)) continue;
-        snprintf(what, sizeof what, "policy.%s", keys[k]);
+        snprintf(what, sizeof what, "policy.%s", keys[k + 1]);
         if (!wfp_yaml_expect(err, list, WFP_YAML_SEQUENCE, what)) return false;
         for (size_t i = 0; i < list->count; i++) {
             wfp_policy_object *o;

@@ -441,7 +441,7 @@ static void unknown_keys_are_errors(void **state)
                 "unknown key 'colour' in filter (expected one of: name, key, description, layer, sublayer, provider, "
                 "weight, action, callout, flags, conditions, context, provider_data)");
     apply_fails(f, "filter: []\n", "t.yaml:1:1: ",
-                "unknown key 'filter' in policy (expected one of: providers, sublayers, callouts, filters)");
+                "unknown key 'filter' in policy (expected one of: import, providers, sublayers, callouts, filters)");
     apply_fails(f, "providers: [{name: p, persistant: true}]\n", "t.yaml:1:23: ", "unknown key 'persistant' in provider");
     apply_fails(f, "sublayers: [{name: s, wieght: 1}]\n", "t.yaml:1:23: ", "unknown key 'wieght' in sublayer");
     apply_fails(f, "callouts: [{name: c, layer: ALE_AUTH_CONNECT_V4, regsitered: true}]\n", "t.yaml:1:50: ",

@@ -304,6 +304,28 @@ static void injection_keys(void **state)
     wfp_scenario_result_free(r);
 }
 
+/* policy.import: a state dump beside the scenario; what is not a regular,
+ * readable dump is an error naming the key */
+static void policy_import_key(void **state)
+{
+    (void)state;
+    const char *cases[][2] = {
+        {"wfpsim: 1\n" HOST "policy: {import: no-such-dump.xml}\n", "is not a readable state dump"},
+        {"wfpsim: 1\n" HOST "policy: {import: /dev/null}\n", "is not a readable state dump"},
+        {"wfpsim: 1\n" HOST "policy: {import: [a]}\n", "policy.import"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char msg[1024] = "";
+        wfp_scenario_result *r = run_text(cases[i][0], msg, sizeof msg);
+        const char *why = r ? wfp_scenario_result_reason(r) : msg;
+        if (!why || !strstr(why, cases[i][1])) fail_msg("case %zu: '%s' lacks '%s'", i, why ? why : "", cases[i][1]);
+        if (r) {
+            assert_false(wfp_scenario_result_passed(r));
+            wfp_scenario_result_free(r);
+        }
+    }
+}
+
 /* reboot: persistent filters stay, static ones go, boot-time rule until BFE start */
 static void reboot_step(void **state)
 {
@@ -492,7 +514,7 @@ int main(void)
         cmocka_unit_test(transaction_steps),  cmocka_unit_test(notification_keys),
         cmocka_unit_test(traffic_keys),       cmocka_unit_test(classification_keys),
         cmocka_unit_test(stats_keys),         cmocka_unit_test(reboot_step),
-        cmocka_unit_test(injection_keys),
+        cmocka_unit_test(injection_keys),     cmocka_unit_test(policy_import_key),
         cmocka_unit_test(enum_steps),         cmocka_unit_test(enum_net_events_step),
         cmocka_unit_test(subscribe_template), cmocka_unit_test(security_steps),
         cmocka_unit_test(services_key),       cmocka_unit_test(callout_notify_key),

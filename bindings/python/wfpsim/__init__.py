@@ -623,22 +623,36 @@ _TOP_ORDER = ("wfpsim", "name", "description", "references", "evidence", "engine
               "policy", "sessions", "steps", "traffic", "expect")
 
 
-def _relocate_pcaps(data: Dict[str, Any], base_dir: str, target_dir: Optional[str]) -> Dict[str, Any]:
-    """Traffic pcap paths resolved against base_dir, then made relative to
-    target_dir (None: absolute)."""
+def _relocate_files(data: Dict[str, Any], base_dir: str, target_dir: Optional[str]) -> Dict[str, Any]:
+    """The files a scenario names (traffic pcaps, policy imports) resolved
+    against base_dir, then made relative to target_dir (None: absolute)."""
+
+    def moved(p: Any) -> Any:
+        if not isinstance(p, (str, os.PathLike)):
+            return p
+        p = os.fspath(p)
+        full = p if os.path.isabs(p) else os.path.normpath(os.path.join(base_dir, p))
+        if target_dir is not None:
+            full = os.path.relpath(full, target_dir).replace(os.sep, "/")
+        return full
+
+    def policy(pol: Any) -> Any:
+        if isinstance(pol, Mapping) and "import" in pol:
+            return dict(pol, **{"import": moved(pol["import"])})
+        return pol
+
+    out = dict(data)
     traffic = data.get("traffic")
-    if not isinstance(traffic, list):
-        return data
-    out = []
-    for t in traffic:
-        if isinstance(t, Mapping) and isinstance(t.get("pcap"), (str, os.PathLike)):
-            p = os.fspath(t["pcap"])
-            full = p if os.path.isabs(p) else os.path.normpath(os.path.join(base_dir, p))
-            if target_dir is not None:
-                full = os.path.relpath(full, target_dir).replace(os.sep, "/")
-            t = dict(t, pcap=full)
-        out.append(t)
-    return dict(data, traffic=out)
+    if isinstance(traffic, list):
+        out["traffic"] = [dict(t, pcap=moved(t["pcap"])) if isinstance(t, Mapping) and "pcap" in t else t
+                          for t in traffic]
+    if "policy" in data:
+        out["policy"] = policy(data["policy"])
+    hosts = data.get("hosts")
+    if isinstance(hosts, Mapping):
+        out["hosts"] = {k: dict(h, policy=policy(h["policy"])) if isinstance(h, Mapping) and "policy" in h else h
+                        for k, h in hosts.items()}
+    return out
 
 
 class Scenario:
@@ -648,9 +662,9 @@ class Scenario:
 
     ``Scenario({...})`` or ``Scenario(name=..., host=..., policy=...,
     traffic=..., expect=...)``. Values may be Python objects (ipaddress,
-    :class:`Condition`, ``range``, UUIDs, bytes). Relative pcap paths are
-    relative to `base_dir` (default: the current directory at creation; for
-    a loaded scenario, its file's directory).
+    :class:`Condition`, ``range``, UUIDs, bytes). Relative file paths
+    (pcaps, policy imports) are relative to `base_dir` (default: the current
+    directory at creation; for a loaded scenario, its file's directory).
     """
 
     def __init__(self, data: Optional[Mapping[str, Any]] = None, /, *, base_dir: Optional[str] = None,
@@ -710,12 +724,13 @@ class Scenario:
         return ordered
 
     def to_yaml(self, *, relative_to: Optional[str] = None) -> str:
-        """The scenario as YAML text (deterministic). Pcap paths are written
-        relative to `relative_to` (a directory; None: absolute)."""
-        return yaml_dump(_relocate_pcaps(self.to_dict(), self.base_dir, relative_to))
+        """The scenario as YAML text (deterministic). Pcap and policy import
+        paths are written relative to `relative_to` (a directory; None:
+        absolute)."""
+        return yaml_dump(_relocate_files(self.to_dict(), self.base_dir, relative_to))
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> str:
-        """Write the scenario to `path` (pcap paths relative to its directory)."""
+        """Write the scenario to `path` (file paths relative to its directory)."""
         p = os.fspath(path)
         text = self.to_yaml(relative_to=os.path.dirname(os.path.abspath(p)))
         with open(p, "w", encoding="utf-8", newline="\n") as f:
