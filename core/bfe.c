@@ -18,9 +18,21 @@
 #include <string.h>
 
 /* Default engine security descriptor (spec §10.3): administrators and
- * SYSTEM everything, Network Configuration Operators read/write/execute,
- * Everyone open and classify. Service SIDs are left out (sim-defined). */
-#define DEFAULT_ENGINE_SDDL "O:SYG:SYD:(A;;GA;;;BA)(A;;GA;;;SY)(A;;GRGWGX;;;NO)(A;;0x50;;;WD)"
+ * SYSTEM everything; Network Configuration Operators and the service SIDs
+ * of MpsSvc, NapAgent, PolicyAgent, RpcSs and WdiServiceHost read, write
+ * and execute; Everyone open and classify. A service SID is S-1-5-80 and
+ * the SHA-1 of the service's upper-case name in UTF-16LE as five
+ * little-endian numbers (MpsSvc's is the well-known
+ * S-1-5-80-3088073201-...-823218052). */
+#define SERVICE_ACE(sid) "(A;;GRGWGX;;;S-1-5-80-" sid ")"
+#define DEFAULT_ENGINE_SDDL                                                                  \
+    "O:SYG:SYD:(A;;GA;;;BA)(A;;GA;;;SY)(A;;GRGWGX;;;NO)"                                     \
+    SERVICE_ACE("3088073201-1464728630-1879813800-1107566885-823218052")  /* MpsSvc */        \
+    SERVICE_ACE("2006800713-1441093265-249754844-3404434343-1444102779")  /* NapAgent */      \
+    SERVICE_ACE("3044542841-3639452079-4096941652-1606687743-1256249853") /* PolicyAgent */   \
+    SERVICE_ACE("979556362-403687129-3954533659-2335141334-1547273080")   /* RpcSs */         \
+    SERVICE_ACE("3139157870-2983391045-3678747466-658725712-1809340420")  /* WdiServiceHost */ \
+    "(A;;0x50;;;WD)"
 #define TXN_DEFAULT_WAIT_MS 15000u
 
 static const char *const object_names[WFP_OBJECT_TYPE_COUNT + 1] = {
