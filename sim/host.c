@@ -131,7 +131,7 @@ static bool sock_proto_matches(uint8_t sock_proto, uint8_t proto)
 
 /* The process whose socket config covers (proto, port); listeners first
  * when want_listen, else non-listeners first. UINT32_MAX: System. */
-uint32_t wfpi_host_owner(const wfp_host *h, uint8_t proto, uint16_t port, bool want_listen)
+const host_sock *wfpi_host_socket_of(const wfp_host *h, uint8_t proto, uint16_t port, bool want_listen)
 {
     bool ports = proto == WFP_IPPROTO_TCP || proto == WFP_IPPROTO_UDP;
     for (int pass = 0; pass < 2; pass++) {
@@ -142,10 +142,16 @@ uint32_t wfpi_host_owner(const wfp_host *h, uint8_t proto, uint16_t port, bool w
                 continue;
             if (ports && !(s->lo == 0 && s->hi == 0) && (port < s->lo || port > s->hi))
                 continue;
-            return s->proc;
+            return s;
         }
     }
-    return UINT32_MAX;
+    return NULL;
+}
+
+uint32_t wfpi_host_owner(const wfp_host *h, uint8_t proto, uint16_t port, bool want_listen)
+{
+    const host_sock *s = wfpi_host_socket_of(h, proto, port, want_listen);
+    return s ? s->proc : UINT32_MAX;
 }
 
 host_ep *wfpi_host_ep_find(wfp_host *h, uint8_t proto, uint8_t ver, const uint8_t *addr,

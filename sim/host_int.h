@@ -374,6 +374,8 @@ const host_if *wfpi_host_loopback_if(const wfp_host *h);
 const host_if *wfpi_host_if_for(const wfp_host *h, uint8_t ver, const uint8_t *addr);
 const host_proc *wfpi_host_proc(const wfp_host *h, uint32_t proc); /* UINT32_MAX: System */
 uint32_t wfpi_host_owner(const wfp_host *h, uint8_t proto, uint16_t port, bool want_listen);
+/* The configured socket that owns a port (listeners first with want_listen), or NULL. */
+const host_sock *wfpi_host_socket_of(const wfp_host *h, uint8_t proto, uint16_t port, bool want_listen);
 host_ep *wfpi_host_ep_find(wfp_host *h, uint8_t proto, uint8_t ver, const uint8_t *addr,
                            uint16_t port, bool listen_only);
 bool wfpi_host_ep_add(wfp_host *h, const host_ep *ep);

@@ -360,18 +360,21 @@ static void bind_apply(const wfp_bind_request *br, shim_item *b, shim_item *it)
     }
 }
 
-/* Implicit (wildcard) bind of a client socket: BIND_REDIRECT then
- * RESOURCE_ASSIGNMENT with the stack-chosen port, IS_WILDCARD_BIND, and
- * IP_LOCAL_ADDRESS EMPTY (§5.2, C38). A bind redirect changes the
- * connection's local tuple. */
+/* Implicit bind of a client socket: BIND_REDIRECT then
+ * RESOURCE_ASSIGNMENT with the stack-chosen port; a wildcard bind
+ * (IS_WILDCARD_BIND, IP_LOCAL_ADDRESS EMPTY; §5.2, C38) unless the socket
+ * is configured with the packet's local address. A bind redirect changes
+ * the connection's local tuple. */
 static bool bind_implicit(shim_ctx *c, shim_item *it, uint32_t proc)
 {
     shim_item b = *it;
     wfp_bind_request br;
+    const host_sock *s;
     if (c->inj || c->completing)
         return true; /* an injected copy is no socket call; a completed connect bound already */
+    s = wfpi_host_socket_of(c->h, it->proto, it->lport, false);
     b.proc = proc_of(c, proc);
-    b.laddr_empty = true;
+    b.laddr_empty = !(s && s->has_addr && s->ver == it->ver && memcmp(s->addr, it->laddr, 16) == 0);
     b.iface = NULL;
     b.flags = 0;
     b.flow_id = 0;
@@ -381,7 +384,7 @@ static bool bind_implicit(shim_ctx *c, shim_item *it, uint32_t proc)
         return false;
     b.layer_data = NULL;
     bind_apply(&br, &b, it);
-    b.flags = FWP_CONDITION_FLAG_IS_WILDCARD_BIND; /* documented at RESOURCE_ASSIGNMENT */
+    b.flags = b.laddr_empty ? FWP_CONDITION_FLAG_IS_WILDCARD_BIND : 0; /* documented at RESOURCE_ASSIGNMENT */
     return pass(c, LK_RESOURCE_ASSIGNMENT, &b, WFP_HOST_DISCARD_FILTER);
 }
 

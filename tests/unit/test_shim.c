@@ -2250,6 +2250,41 @@ static void test_stream_inject_send(void **state)
     free(q);
 }
 
+/* A client socket configured with a local address binds there, not to
+ * the wildcard: RESOURCE_ASSIGNMENT sees the address, without
+ * IS_WILDCARD_BIND; a port of the same process's wildcard socket still
+ * binds to the wildcard. */
+static const wfp_host_socket_config BOUND_SOCKS[] = {
+    {WFP_SOCK_TCP, 50000, 50099, false, "10.0.0.2"},
+    {WFP_SOCK_TCP, 50100, 50199, false, NULL},
+};
+static const wfp_host_process_config BOUND_PROCS[] = {
+    {"bound", "C:\\Apps\\bound.exe", "S-1-5-21-1-2-3-1001", 77, 2, BOUND_SOCKS},
+};
+static void tweak_bound(wfp_host_config *cfg)
+{
+    cfg->processes = BOUND_PROCS;
+    cfg->num_processes = 1;
+}
+
+static void test_client_bound_address(void **state)
+{
+    hf *x = hf_new_ex("A", ADDRS, 2, tweak_bound);
+    const obs_call *b;
+    (void)state;
+    (void)run(x, 1, mk(x, "tcp", "10.0.0.2", 50000, "10.0.0.5", 80, "S", 0));
+    b = obs_at(x, "ALE_RESOURCE_ASSIGNMENT_V4");
+    assert_int_equal(obs_val(b, "IP_LOCAL_ADDRESS")->type, FWP_UINT32);
+    assert_int_equal(obs_val(b, "IP_LOCAL_ADDRESS")->v.u32, 0x0a000002u);
+    assert_false(obs_val(b, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_WILDCARD_BIND);
+    assert_int_equal(b->pid, 77);
+    (void)run(x, 2, mk(x, "tcp", "10.0.0.2", 50100, "10.0.0.5", 80, "S", 0));
+    b = obs_at(x, "ALE_RESOURCE_ASSIGNMENT_V4");
+    assert_int_equal(obs_val(b, "IP_LOCAL_ADDRESS")->type, FWP_EMPTY);
+    assert_true(obs_val(b, "FLAGS")->v.u32 & FWP_CONDITION_FLAG_IS_WILDCARD_BIND);
+    hf_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2296,6 +2331,7 @@ int main(void)
         cmocka_unit_test(test_connect_redirect),
         cmocka_unit_test(test_bind_redirect),
         cmocka_unit_test(test_forwarding),
+        cmocka_unit_test(test_client_bound_address),
         cmocka_unit_test_setup_teardown(test_injection_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_wrong_direction, setup, teardown),
