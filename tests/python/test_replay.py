@@ -58,6 +58,25 @@ class Replay(unittest.TestCase):
         self.assertEqual([p.reason for p in r.packets[:2]], ["callout_veto", "callout_veto"])
         self.assertEqual(r.packets[0].host, "client")
 
+    def test_midstream_and_host_name(self):
+        # an ACK of a connection the capture never saw the start of: dropped
+        # as Windows would, unless adopt_midstream_tcp adopts it as a flow
+        mid = write_pcap(os.path.join(self.dir, "mid.pcap"), [
+            ipv4_tcp("10.0.0.2", "93.184.216.34", 50005, 80, flags=0x10, seq=7, ack=9)])
+        r = wfpsim.replay(mid, policy=POLICY, local=["10.0.0.2"], host="pc")
+        self.assertEqual((r.packets[0].verdict, r.packets[0].drop_reason, r.packets[0].host),
+                         ("block", "no_connection", "pc"))
+        r = wfpsim.replay(mid, policy=POLICY, local=["10.0.0.2"], adopt_midstream_tcp=True)
+        self.assertEqual(r.packets[0].verdict, "permit")
+        self.assertIn("ALE_AUTH_CONNECT_V4", [c.layer for c in r.packets[0].calls])
+
+    def test_injected_copies_in_a_replay(self):
+        # a scenario's callout absorbs each datagram and injects a copy 5 ms later
+        dns = write_pcap(os.path.join(self.dir, "dns.pcap"), [ipv4_udp("10.0.0.9", "10.0.0.2", 5000, 53)])
+        r = wfpsim.replay(dns, scenario=os.path.join(SCENARIOS, "injection", "out-of-band-inspection.yaml"))
+        got = [(p.number, p.verdict, p.injected_from, p.time_ns) for p in r.packets]
+        self.assertEqual(got, [(1, "block", None, 0), (2, "permit", 1, 5_000_000)])
+
     def test_bad_arguments(self):
         with self.assertRaises(TypeError):
             wfpsim.replay(self.pcap)
