@@ -828,73 +828,13 @@ static uint32_t map_generic(uint32_t m)
 bool wfp_sd_access_check(const uint8_t *sd, uint32_t sd_len, const uint8_t *token,
                          uint32_t token_len, uint32_t desired)
 {
-    static const uint8_t owner_rights[12] = {1, 1, 0, 0, 0, 0, 0, 3, 4, 0, 0, 0}; /* S-1-3-4 */
-    uint16_t control;
-    uint32_t dacl_off, owner_off, remaining, count, acl_size, pos;
-    const uint8_t *acl, *owner = NULL;
-    uint32_t owner_len = 0;
-    bool ok = true, is_owner = false, owner_ace = false;
-
     if (!wfp_sd_valid(sd, sd_len) || !token_valid(token, token_len)) return false;
-    remaining = map_generic(desired);
     /* SeAccessCheck: asking for nothing grants nothing. */
-    if (!remaining) return false;
-    control = rd16(sd + 2);
-    dacl_off = rd32(sd + 16);
-    /* No DACL, or a NULL DACL: everyone gets everything (dacls-and-aces). */
-    if (!(control & SE_DACL_PRESENT) || !dacl_off) return true;
-    acl = sd + dacl_off;
-    count = rd16(acl + 4);
-    acl_size = rd16(acl + 2);
-
-    owner_off = rd32(sd + 4);
-    if (owner_off) {
-        owner = sd + owner_off;
-        owner_len = sid_size_at(owner, sd_len - owner_off);
-        is_owner = token_has(token, token_len, owner, owner_len, &ok);
-    }
-    /* The owner implicitly has READ_CONTROL and WRITE_DAC, unless the DACL
-     * names OWNER RIGHTS (S-1-3-4), whose ACEs then apply to the owner. */
-    pos = ACL_HEADER;
-    for (uint32_t k = 0; k < count && pos < acl_size; k++) {
-        const uint8_t *ace = acl + pos;
-        uint16_t size = rd16(ace + 2);
-        if (!(ace[1] & INHERIT_ONLY_ACE) &&
-            sid_equal(ace + 8, (uint32_t)size - 8, owner_rights, sizeof owner_rights))
-            owner_ace = true;
-        pos += size;
-    }
-    if (is_owner && !owner_ace) remaining &= ~(READ_CONTROL | WRITE_DAC);
-    if (!remaining) return true;
-
-    /* Walk the DACL in order: a matching deny ACE that covers a bit still
-     * wanted denies; allow ACEs accumulate; done once nothing remains. */
-    pos = ACL_HEADER;
-    for (uint32_t k = 0; k < count; k++) {
-        const uint8_t *ace = acl + pos;
-        uint16_t size = rd16(ace + 2);
-        uint32_t mask = map_generic(rd32(ace + 4));
-        const uint8_t *sid = ace + 8;
-        uint32_t slen = (uint32_t)size - 8;
-        bool applies;
-
-        pos += size;
-        if (ace[1] & INHERIT_ONLY_ACE) continue;
-        if (ace[0] != ACCESS_ALLOWED_ACE_TYPE && ace[0] != ACCESS_DENIED_ACE_TYPE) continue;
-        if (sid_equal(sid, slen, owner_rights, sizeof owner_rights))
-            applies = is_owner;
-        else
-            applies = token_has(token, token_len, sid, slen, &ok);
-        if (!ok) return false;
-        if (!applies) continue;
-        if (ace[0] == ACCESS_DENIED_ACE_TYPE) {
-            if (mask & remaining) return false;
-        } else {
-            remaining &= ~mask;
-            if (!remaining) return true;
-        }
-    }
-    return false;
+    if (!map_generic(desired)) return false;
+    /* No DACL: everyone gets everything (dacls-and-aces). In a chain such
+     * a level defers to the next one instead; alone there is no next. */
+    if (!(rd16(sd + 2) & SE_DACL_PRESENT)) return true;
+    return wfp_sd_access_check_chain(&sd, &sd_len, 1, token, token_len, desired, 0);
 }
 
 bool wfp_sd_access_check_chain(const uint8_t *const *sds, const uint32_t *lens, size_t n, const uint8_t *token,
