@@ -61,6 +61,23 @@ static bool is_network_layer(uint16_t layer_id)
     return li && (strstr(li->name, "IPPACKET") || strstr(li->name, "IPFORWARD"));
 }
 
+/* Gives a copy its injection history (the packet being classified's,
+ * plus that packet's injector) and hands it to the injector. */
+static uint32_t hand_over(wfp_host *h, wfp_host_injection *inj)
+{
+    const wfp_host_injection *prev = h->cur_inj;
+    uint32_t rc;
+    inj->depth = prev ? prev->depth + 1 : 1;
+    if (prev) {
+        memcpy(inj->earlier, prev->earlier, sizeof inj->earlier);
+        inj->earlier[prev->depth - 1] = prev->handle;
+    }
+    rc = h->injector(h->injector_ctx, h, inj);
+    if (!rc)
+        h->stats.injected++;
+    return rc;
+}
+
 uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
 {
     const wfp_packet *p;
@@ -126,14 +143,7 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
     inj.delay_ns = req->delay_ns;
     inj.ip = copy;
     inj.len = len;
-    inj.depth = prev ? prev->depth + 1 : 1;
-    if (prev) {
-        memcpy(inj.earlier, prev->earlier, sizeof inj.earlier);
-        inj.earlier[prev->depth - 1] = prev->handle;
-    }
-    rc = h->injector(h->injector_ctx, h, &inj);
-    if (!rc)
-        h->stats.injected++;
+    rc = hand_over(h, &inj);
     h->a->free(h->a->ctx, copy);
     return rc;
 }
@@ -194,14 +204,7 @@ uint32_t wfp_host_stream_inject(wfp_host *h, const wfp_stream_inject_request *re
     inj.len = len;
     inj.flow_id = h->cur_item->flow_id;
     inj.below_sublayer_weight = req->sublayer_weight;
-    inj.depth = prev ? prev->depth + 1 : 1;
-    if (prev) {
-        memcpy(inj.earlier, prev->earlier, sizeof inj.earlier);
-        inj.earlier[prev->depth - 1] = prev->handle;
-    }
-    rc = h->injector(h->injector_ctx, h, &inj);
-    if (!rc)
-        h->stats.injected++;
+    rc = hand_over(h, &inj);
     h->a->free(h->a->ctx, seg);
     return rc;
 }
