@@ -2286,6 +2286,9 @@ bool wfp_policy_object_report(const wfp_policy_object *o, uint32_t code, const w
 
 /* Largest state dump `import:` reads (a real one is a few MiB). */
 #define IMPORT_MAX_BYTES (64u << 20)
+#if defined(_WIN32) && !defined(S_ISREG)
+#define S_ISREG(m) (((m) & _S_IFMT) == _S_IFREG) /* MSVC's sys/stat.h has the bits, not the macro */
+#endif
 
 /* `import: FILE`: a `netsh wfp show state` / `show filters` dump (or a
  * `wfpsim import -o` export), relative to the file that names it, added
