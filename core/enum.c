@@ -826,24 +826,32 @@ uint32_t wfp_filter_enum_next(wfp_session *s, wfp_enum *h, uint32_t requested, c
 
 /* ---- callouts, sublayers, providers ---------------------------------------- */
 
-static wcallout *callout_by_key(const wfp_engine *e, const wfp_guid *key)
+/* The next object of a keyed handle (callouts, sublayers, providers) that
+ * still exists and that the session may read; NULL at the end. Handles
+ * hold keys, not pointers: objects deleted since the snapshot are skipped. */
+static const void *next_keyed(wfp_session *s, wfp_enum *h)
 {
-    for (size_t i = 0; i < e->callouts.n; i++)
-        if (wfp_guid_eq(&e->callouts.v[i]->pub.key, key)) return e->callouts.v[i];
-    return NULL;
-}
-
-static wsublayer *sublayer_by_key(const wfp_engine *e, const wfp_guid *key)
-{
-    for (size_t i = 0; i < e->sublayers.n; i++)
-        if (wfp_guid_eq(&e->sublayers.v[i]->pub.key, key)) return e->sublayers.v[i];
-    return NULL;
-}
-
-static wprovider *provider_by_key(const wfp_engine *e, const wfp_guid *key)
-{
-    for (size_t i = 0; i < e->providers.n; i++)
-        if (wfp_guid_eq(&e->providers.v[i]->pub.key, key)) return e->providers.v[i];
+    const wfp_engine *e = h->e;
+    while (h->pos < h->n) {
+        const wfp_guid *key = &h->keys[h->pos++];
+        const wobj *o = NULL;
+        const void *pub = NULL;
+        /* the engine keeps each object type in its own array */
+#define FIND_BY_KEY(coll)                                                \
+    for (size_t i = 0; i < e->coll.n && !pub; i++)                       \
+        if (wfp_guid_eq(&e->coll.v[i]->pub.key, key)) {                  \
+            o = &e->coll.v[i]->o;                                        \
+            pub = &e->coll.v[i]->pub;                                    \
+        }
+        switch (h->kind) {
+        case WFP_OBJECT_CALLOUT: FIND_BY_KEY(callouts) break;
+        case WFP_OBJECT_SUBLAYER: FIND_BY_KEY(sublayers) break;
+        case WFP_OBJECT_PROVIDER: FIND_BY_KEY(providers) break;
+#undef FIND_BY_KEY
+        default: return NULL;
+        }
+        if (pub && wfpi_can_read(s, h->kind, o)) return pub;
+    }
     return NULL;
 }
 
@@ -881,13 +889,10 @@ uint32_t wfp_callout_enum_next(wfp_session *s, wfp_enum *h, uint32_t requested, 
 {
     size_t want, k = 0;
     uint32_t rc = next_begin(s, h, WFP_OBJECT_CALLOUT, requested, sizeof(const wfp_callout *), entries, returned, &want);
-    const wfp_callout **lent;
+    const wfp_callout **lent, *c;
     if (rc) return rc;
     lent = h->lent;
-    while (k < want && h->pos < h->n) {
-        wcallout *c = callout_by_key(h->e, &h->keys[h->pos++]);
-        if (c && wfpi_can_read(s, WFP_OBJECT_CALLOUT, &c->o)) lent[k++] = &c->pub;
-    }
+    while (k < want && (c = next_keyed(s, h))) lent[k++] = c;
     *entries = k ? lent : NULL;
     *returned = (uint32_t)k;
     return ERROR_SUCCESS;
@@ -917,13 +922,10 @@ uint32_t wfp_sublayer_enum_next(wfp_session *s, wfp_enum *h, uint32_t requested,
 {
     size_t want, k = 0;
     uint32_t rc = next_begin(s, h, WFP_OBJECT_SUBLAYER, requested, sizeof(const wfp_sublayer *), entries, returned, &want);
-    const wfp_sublayer **lent;
+    const wfp_sublayer **lent, *sl;
     if (rc) return rc;
     lent = h->lent;
-    while (k < want && h->pos < h->n) {
-        wsublayer *sl = sublayer_by_key(h->e, &h->keys[h->pos++]);
-        if (sl && wfpi_can_read(s, WFP_OBJECT_SUBLAYER, &sl->o)) lent[k++] = &sl->pub;
-    }
+    while (k < want && (sl = next_keyed(s, h))) lent[k++] = sl;
     *entries = k ? lent : NULL;
     *returned = (uint32_t)k;
     return ERROR_SUCCESS;
@@ -952,13 +954,10 @@ uint32_t wfp_provider_enum_next(wfp_session *s, wfp_enum *h, uint32_t requested,
 {
     size_t want, k = 0;
     uint32_t rc = next_begin(s, h, WFP_OBJECT_PROVIDER, requested, sizeof(const wfp_provider *), entries, returned, &want);
-    const wfp_provider **lent;
+    const wfp_provider **lent, *p;
     if (rc) return rc;
     lent = h->lent;
-    while (k < want && h->pos < h->n) {
-        wprovider *p = provider_by_key(h->e, &h->keys[h->pos++]);
-        if (p && wfpi_can_read(s, WFP_OBJECT_PROVIDER, &p->o)) lent[k++] = &p->pub;
-    }
+    while (k < want && (p = next_keyed(s, h))) lent[k++] = p;
     *entries = k ? lent : NULL;
     *returned = (uint32_t)k;
     return ERROR_SUCCESS;
