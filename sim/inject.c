@@ -61,12 +61,21 @@ static bool is_network_layer(uint16_t layer_id)
     return li && (strstr(li->name, "IPPACKET") || strstr(li->name, "IPFORWARD"));
 }
 
-/* Gives a copy its injection history (the packet being classified's,
- * plus that packet's injector) and hands it to the injector. */
-static uint32_t hand_over(wfp_host *h, wfp_host_injection *inj)
+/* Gives a copy (`len` bytes at `ip`, of `kind`, from the handle and
+ * context of `inj`, which may carry stream fields) its injection history
+ * — the packet being classified's, plus that packet's injector — and
+ * hands it to the injector. */
+static uint32_t hand_over(wfp_host *h, wfp_host_injection *inj, uint32_t kind, uint64_t handle, uint64_t context,
+                          uint64_t delay_ns, const uint8_t *ip, size_t len)
 {
     const wfp_host_injection *prev = h->cur_inj;
     uint32_t rc;
+    inj->kind = kind;
+    inj->handle = handle;
+    inj->context = context;
+    inj->delay_ns = delay_ns;
+    inj->ip = ip;
+    inj->len = len;
     inj->depth = prev ? prev->depth + 1 : 1;
     if (prev) {
         memcpy(inj->earlier, prev->earlier, sizeof inj->earlier);
@@ -137,13 +146,7 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
         }
     }
     memset(&inj, 0, sizeof inj);
-    inj.kind = kind;
-    inj.handle = req->handle;
-    inj.context = req->context;
-    inj.delay_ns = req->delay_ns;
-    inj.ip = copy;
-    inj.len = len;
-    rc = hand_over(h, &inj);
+    rc = hand_over(h, &inj, kind, req->handle, req->context, req->delay_ns, copy, len);
     h->a->free(h->a->ctx, copy);
     return rc;
 }
@@ -196,15 +199,9 @@ uint32_t wfp_host_stream_inject(wfp_host *h, const wfp_stream_inject_request *re
         return FWP_E_INVALID_PARAMETER;
     }
     memset(&inj, 0, sizeof inj);
-    inj.kind = WFP_INJECT_STREAM;
-    inj.handle = req->handle;
-    inj.context = req->context;
-    inj.delay_ns = req->delay_ns;
-    inj.ip = seg;
-    inj.len = len;
     inj.flow_id = h->cur_item->flow_id;
     inj.below_sublayer_weight = req->sublayer_weight;
-    rc = hand_over(h, &inj);
+    rc = hand_over(h, &inj, WFP_INJECT_STREAM, req->handle, req->context, req->delay_ns, seg, len);
     h->a->free(h->a->ctx, seg);
     return rc;
 }
