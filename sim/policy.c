@@ -1369,14 +1369,8 @@ uint64_t wfp_policy_callout_calls(const wfp_policy *p, const char *name)
 
 /* ---- declarative classifyFn --------------------------------------------- */
 
-/* The classify function of every callout a policy declares. Rules are
- * tried in order; the first whose `when` matches decides; none: continue.
- * WFP's contract for callouts (SDK FWPS_CLASSIFY_OUT0, DRV samples): with
- * FWPS_RIGHT_ACTION_WRITE already clear a callout may only write BLOCK (a
- * veto of a hard permit) and otherwise returns without touching classifyOut.
- * When it decides, it clears the right if the rule says clear_write_right
- * or the filter carries FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT, as the samples
- * do. ABSORB is set only with BLOCK. */
+/* The callout's injection handle (FwpsInjectionHandleCreate0), made on
+ * first use: its copies are INJECTED_BY_SELF to it. */
 static uint64_t injection_handle(pentry *e)
 {
     if (!e->inj_handle && e->owner->host) e->inj_handle = wfp_host_injection_handle_create(e->owner->host);
@@ -1434,6 +1428,47 @@ static void redirect(const pentry *e, const prule *r, void *layer_data)
     }
 }
 
+/* What a deciding rule does besides its action, as a driver's classifyFn
+ * would before returning: inject a clone (and modify it) or stream data —
+ * types-of-callouts: then BLOCK + ABSORB the original —, rewrite a
+ * redirect request, pend. A refused injection loses the copy; a refused
+ * pend (a reauthorization: STATUS_FWP_CANNOT_PEND) leaves the action as
+ * it is. */
+static void act(pentry *e, const prule *r, const wfp_incoming_metadata *meta, void *layer_data,
+                const wfp_fwps_filter *filter)
+{
+    wfp_host *h = e->owner->host;
+    if (r->inject && h && r->inj.kind == WFP_INJECT_STREAM) {
+        wfp_stream_inject_request sr;
+        memset(&sr, 0, sizeof sr);
+        sr.handle = injection_handle(e);
+        sr.send = meta && (meta->present & WFP_METADATA_PACKET_DIRECTION) &&
+                  meta->packet_direction == FWP_DIRECTION_OUTBOUND;
+        sr.data = r->stream_data;
+        sr.len = r->stream_len;
+        sr.delay_ns = r->inj.delay_ns;
+        sr.sublayer_weight = filter ? filter->sublayer_weight : 0;
+        (void)wfp_host_stream_inject(h, &sr);
+    } else if (r->inject && h) {
+        wfp_inject_request req = r->inj;
+        req.handle = injection_handle(e);
+        (void)wfp_host_inject(h, &req);
+    }
+    if (r->redirect && layer_data) redirect(e, r, layer_data);
+    if (r->pend && h) {
+        uint64_t completion;
+        (void)wfp_host_pend_operation(h, r->complete_after, &completion);
+    }
+}
+
+/* The classify function of every callout a policy declares. Rules are
+ * tried in order; the first whose `when` matches decides; none: continue.
+ * WFP's contract for callouts (SDK FWPS_CLASSIFY_OUT0, DRV samples): with
+ * FWPS_RIGHT_ACTION_WRITE already clear a callout may only write BLOCK (a
+ * veto of a hard permit) and otherwise returns without touching classifyOut.
+ * When it decides, it clears the right if the rule says clear_write_right
+ * or the filter carries FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT, as the samples
+ * do. ABSORB is set only with BLOCK. */
 static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_incoming_metadata *meta,
                            void *layer_data, const wfp_fwps_filter *filter, uint64_t flow_context,
                            wfp_classify_out *out)
@@ -1455,32 +1490,7 @@ static void rules_classify(void *ctx, const wfp_incoming_values *in, const wfp_i
         }
         return;
     }
-    /* clone (and modify) and inject, then decide the original's fate
-     * (types-of-callouts: BLOCK + ABSORB it) */
-    if (hit && hit->inject && e->owner->host && hit->inj.kind == WFP_INJECT_STREAM) {
-        /* FwpsStreamInjectAsync0 into the stream being classified */
-        wfp_stream_inject_request sr;
-        memset(&sr, 0, sizeof sr);
-        sr.handle = injection_handle(e);
-        sr.send = meta && (meta->present & WFP_METADATA_PACKET_DIRECTION) &&
-                  meta->packet_direction == FWP_DIRECTION_OUTBOUND;
-        sr.data = hit->stream_data;
-        sr.len = hit->stream_len;
-        sr.delay_ns = hit->inj.delay_ns;
-        sr.sublayer_weight = filter ? filter->sublayer_weight : 0;
-        (void)wfp_host_stream_inject(e->owner->host, &sr);
-    } else if (hit && hit->inject && e->owner->host) {
-        wfp_inject_request req = hit->inj;
-        req.handle = injection_handle(e);
-        (void)wfp_host_inject(e->owner->host, &req); /* a refused injection: the copy is lost */
-    }
-    if (hit && hit->redirect && layer_data) redirect(e, hit, layer_data);
-    /* a refused pend (a reauthorization: STATUS_FWP_CANNOT_PEND) leaves
-     * the rule's action as it is */
-    if (hit && hit->pend && e->owner->host) {
-        uint64_t completion;
-        (void)wfp_host_pend_operation(e->owner->host, hit->complete_after, &completion);
-    }
+    if (hit) act(e, hit, meta, layer_data, filter);
     out->action_type = action;
     if (action == FWP_ACTION_CONTINUE) return;
     if (hit->clear_write_right || (filter && (filter->flags & FWPS_FILTER_FLAG_CLEAR_ACTION_RIGHT)))
