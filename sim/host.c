@@ -1038,10 +1038,14 @@ uint32_t wfpi_host_run_packet(wfp_host *h, uint64_t now_ns, const wfp_packet *p,
         wfpi_flows_expire(h, now_ns);
         wfpi_shim_closures(&c);
     }
-    if (!c.err && inj && inj->kind == WFP_INJECT_STREAM)
+    if (!c.err && inj && inj->kind == WFP_INJECT_STREAM) {
         wfpi_shim_stream_injected(&c, p);
-    else if (!c.err)
+    } else if (!c.err && inj && inj->kind == WFP_INJECT_FORWARD) {
+        out->path = WFP_HOST_PATH_FORWARD; /* forwarded as it is: no WFP layer sees it (spec §4.4) */
+        c.forwarded = true;
+    } else if (!c.err) {
         wfpi_shim_packet(&c, p, forced);
+    }
     if (h->closure_events)
         wfpi_shim_closures(&c); /* a RST or the last FIN of this packet */
     outcome_end(h, &c);

@@ -14,8 +14,8 @@
 #include "host_int.h"
 #include "wfp_result_codes.h"
 
-static const char *const kind_names[] = {NULL, "network_send", "network_receive", "transport_send",
-                                         "transport_receive", "stream"};
+static const char *const kind_names[] = {NULL,        "network_send", "network_receive", "transport_send",
+                                         "transport_receive", "stream", "forward"};
 
 const char *wfp_inject_kind_name(uint32_t kind)
 {
@@ -55,10 +55,10 @@ uint32_t wfp_host_query_injection_state(const wfp_host *h, uint64_t handle, uint
     return WFP_PACKET_INJECTED_BY_OTHER;
 }
 
-static bool is_network_layer(uint16_t layer_id)
+static bool layer_named(uint16_t layer_id, const char *part)
 {
     const wfp_layer_info *li = wfp_catalog_layer_by_id(layer_id);
-    return li && (strstr(li->name, "IPPACKET") || strstr(li->name, "IPFORWARD"));
+    return li && strstr(li->name, part);
 }
 
 /* Gives a copy (`len` bytes at `ip`, of `kind`, from the handle and
@@ -106,8 +106,12 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
     kind = req->kind;
     if (!kind) {
         bool out = h->cur_direction == FWP_DIRECTION_OUTBOUND;
-        kind = is_network_layer(h->cur_layer) ? (out ? WFP_INJECT_NETWORK_SEND : WFP_INJECT_NETWORK_RECEIVE)
-                                              : (out ? WFP_INJECT_TRANSPORT_SEND : WFP_INJECT_TRANSPORT_RECEIVE);
+        if (layer_named(h->cur_layer, "IPFORWARD"))
+            kind = WFP_INJECT_FORWARD;
+        else if (layer_named(h->cur_layer, "IPPACKET"))
+            kind = out ? WFP_INJECT_NETWORK_SEND : WFP_INJECT_NETWORK_RECEIVE;
+        else
+            kind = out ? WFP_INJECT_TRANSPORT_SEND : WFP_INJECT_TRANSPORT_RECEIVE;
     }
     if (!wfp_inject_kind_name(kind) || kind == WFP_INJECT_STREAM)
         return FWP_E_INVALID_PARAMETER; /* stream data: wfp_host_stream_inject */
@@ -140,7 +144,10 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
     {
         const uint8_t *src = req->set_src ? req->src : p->src;
         const uint8_t *dst = req->set_dst ? req->dst : p->dst;
-        if (send ? !wfpi_host_is_local(h, ver, src) : !wfpi_host_is_local(h, ver, dst)) {
+        bool bad = kind == WFP_INJECT_FORWARD ? !h->forwarding || wfpi_host_is_local(h, ver, dst)
+                   : send                    ? !wfpi_host_is_local(h, ver, src)
+                                             : !wfpi_host_is_local(h, ver, dst);
+        if (bad) {
             h->a->free(h->a->ctx, copy);
             return FWP_E_INVALID_PARAMETER;
         }

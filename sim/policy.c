@@ -1837,7 +1837,8 @@ static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err
                                   {"network_receive", WFP_INJECT_NETWORK_RECEIVE},
                                   {"transport_send", WFP_INJECT_TRANSPORT_SEND},
                                   {"transport_receive", WFP_INJECT_TRANSPORT_RECEIVE},
-                                  {"stream", WFP_INJECT_STREAM}};
+                                  {"stream", WFP_INJECT_STREAM},
+                                  {"forward", WFP_INJECT_FORWARD}};
     const wfp_yaml_node *v;
     char d[64];
     pr->inject = true;
@@ -1853,7 +1854,7 @@ static bool parse_inject(const wfp_yaml_node *n, prule *pr, wfp_yaml_errors *err
         if (!lookup_named(kinds, COUNT_OF(kinds), "FWPS_INJECT_", s, &k))
             return wfp_yaml_error(err, v,
                                   "unknown injection kind %s (expected network_send, network_receive, "
-                                  "transport_send, transport_receive or stream)",
+                                  "transport_send, transport_receive, stream or forward)",
                                   wfp_yaml_describe(v, d, sizeof d));
         pr->inj.kind = (uint32_t)k;
     }

@@ -1224,7 +1224,7 @@ static void count_fate(run *ru, const rpacket *p)
  * packet `h` sent; -1 if none. */
 static int receiver_of(const run *ru, int h, const wfp_packet_outcome *out, const wfp_packet *p)
 {
-    if (!out->permitted || out->path != WFP_HOST_PATH_OUTBOUND) return -1;
+    if (!out->permitted || (out->path != WFP_HOST_PATH_OUTBOUND && out->path != WFP_HOST_PATH_FORWARD)) return -1;
     for (size_t k = 0; k < ru->sc->nhosts; k++)
         if ((int)k != h && packet_is_local(ru, (int)k, p->dst, p->ip_version)) return (int)k;
     return -1;

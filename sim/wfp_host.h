@@ -348,7 +348,8 @@ enum {
     WFP_INJECT_NETWORK_RECEIVE = 2,
     WFP_INJECT_TRANSPORT_SEND = 3,
     WFP_INJECT_TRANSPORT_RECEIVE = 4,
-    WFP_INJECT_STREAM = 5 /* FwpsStreamInjectAsync0: data into a flow's stream */
+    WFP_INJECT_STREAM = 5, /* FwpsStreamInjectAsync0: data into a flow's stream */
+    WFP_INJECT_FORWARD = 6 /* FwpsInjectForwardAsync0: the forwarding path, no WFP layer sees it */
 };
 const char *wfp_inject_kind_name(uint32_t kind); /* "transport_send"…; NULL if unknown */
 
@@ -395,7 +396,9 @@ typedef struct wfp_inject_request {
 } wfp_inject_request;
 
 /* FwpsInject*Async0 of a clone (optionally modified) of the packet being
- * classified. Only inside a classifyFn at a layer that carries the packet
+ * classified. A forward injection (default at IPFORWARD) needs forwarding
+ * on and a destination that is not the host's; the copy is forwarded
+ * without being indicated to any WFP layer (spec §4.4). Only inside a classifyFn at a layer that carries the packet
  * (not ALE-only classifies such as bind or closure): else
  * FWP_E_INVALID_PARAMETER, as for a handle never created, a kind whose
  * direction is not the packet's own addresses' (a send needs a local source,

@@ -806,7 +806,7 @@ static void callout_layer_and_errors(void **state)
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: copy}]}]\n",
                    "copy", "inject: expected clone or a mapping with kind, delay, set");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {kind: tcp}}]}]\n",
-                   "tcp", "unknown injection kind 'tcp'");
+                   "tcp", "unknown injection kind 'tcp' (expected network_send, network_receive, transport_send, transport_receive, stream or forward)");
     apply_fails_at(f, "callouts: [{name: d, layer: INBOUND_TRANSPORT_V4, classify: [{action: block, inject: {kind: stream}}]}]\n",
                    "{kind", "inject kind: stream works at STREAM_V4/V6 only");
     apply_fails_at(f, "callouts: [{name: d, layer: STREAM_V4, classify: [{action: block, inject: {kind: stream, set: {dport: 1}}}]}]\n",

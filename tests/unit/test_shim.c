@@ -2013,6 +2013,12 @@ static void test_injection_wrong_direction(void **state)
     assert_int_equal(c.rc[1], 0);
     assert_int_equal(q->n, 1);
     assert_int_equal(q->inj[0].kind, WFP_INJECT_NETWORK_RECEIVE);
+    /* forwarding is off here: nothing can be forward-injected */
+    c.kind = WFP_INJECT_FORWARD;
+    c.step = 0;
+    (void)run(x, 3, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.2", 53, NULL, 0));
+    assert_int_equal(c.rc[2], FWP_E_INVALID_PARAMETER);
+    assert_int_equal(q->n, 1);
     free(q);
 }
 
@@ -2285,6 +2291,43 @@ static void test_client_bound_address(void **state)
     hf_free(x);
 }
 
+/* A forward injection (the default kind at IPFORWARD) leaves the host
+ * without any classify (spec §4.4). */
+static void test_injection_forward(void **state)
+{
+    /* EVIDENCE: INJ-FORWARD — spec §4.4: forward-injected packets are not presented to any WFP layer */
+    hf *x = hf_new_ex("R", ADDRS, 2, tweak_forwarding);
+    inj_callout c;
+    inj_queue *q = calloc(1, sizeof *q);
+    (void)state;
+    memset(&c, 0, sizeof c);
+    wfp_guid key = fx_callout(&x->f, "fwd", "IPFORWARD_V4");
+    wfp_callout_registration reg;
+    memset(&reg, 0, sizeof reg);
+    reg.callout_key = key;
+    reg.classify = inj_classify;
+    reg.ctx = &c;
+    c.h = x->h;
+    c.a = wfp_host_injection_handle_create(x->h);
+    c.b = wfp_host_injection_handle_create(x->h);
+    assert_int_equal(wfp_host_callout_register(x->h, &reg, NULL), 0);
+    (void)fx_callout_filter(&x->f, "fwd", "IPFORWARD_V4", NULL, FX_AUTO, FWP_ACTION_CALLOUT_TERMINATING, &key, 0);
+    wfp_host_set_injector(x->h, inj_collect, q);
+    c.step = 1; /* inject with handle b, unmodified */
+    (void)run(x, 1, mk(x, "udp", "10.0.0.5", 5000, "10.0.0.8", 53, NULL, 0));
+    assert_int_equal(c.rc[0], 0);
+    assert_int_equal(q->n, 1);
+    assert_int_equal(q->inj[0].kind, WFP_INJECT_FORWARD);
+    x->nobs = 0;
+    assert_int_equal(wfp_host_packet_injected(x->h, 2, &q->inj[0], &x->out), 0);
+    assert_true(x->out.permitted);
+    assert_int_equal(x->out.path, WFP_HOST_PATH_FORWARD);
+    assert_int_equal(x->out.num_calls, 0);
+    assert_int_equal(x->nobs, 0);
+    free(q);
+    hf_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2335,6 +2378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_injection_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_injection_wrong_direction, setup, teardown),
+        cmocka_unit_test(test_injection_forward),
         cmocka_unit_test_setup_teardown(test_stream_inject_send, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pend_tcp_connect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pend_udp_flushed, setup, teardown),
