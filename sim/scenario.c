@@ -1001,8 +1001,11 @@ static bool load_expect(wfps_scenario *sc, const wfp_yaml_node *n, wfp_yaml_erro
             if (!ec) return false;
             ec->node = cn;
             if (!wfp_yaml_check_keys(err, cn, "expect.classifications item", ckeys)) return false;
-            if (!wfp_yaml_require(err, cn, "packet", "classification", &x) ||
-                !wfp_yaml_get_uint64(err, x, "classification.packet", 1, UINT64_MAX, &ec->packet))
+            if (!wfp_yaml_require(err, cn, "packet", "classification", &x)) return false;
+            /* `start`: the binds and listens of the host's sockets at time 0 */
+            if (!wfp_yaml_scalar_is(x, "start") &&
+                !wfp_yaml_get_uint64(err, x, "classification.packet (a packet number or start)", 1, UINT64_MAX,
+                                     &ec->packet))
                 return false;
             if ((x = wfp_yaml_map_get(cn, "host")) && !get_text(err, x, "classification.host", &ec->host)) return false;
             if (!wfp_yaml_require(err, cn, "calls", "classification", &calls) ||

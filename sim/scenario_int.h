@@ -136,7 +136,7 @@ typedef struct wfps_expect_call {
 
 typedef struct wfps_expect_class {
     const wfp_yaml_node *node;
-    uint64_t packet;
+    uint64_t packet; /* 0: the host's start (`packet: start`) */
     const char *host;
     size_t ncalls;
     wfps_expect_call *calls;

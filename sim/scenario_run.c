@@ -111,27 +111,30 @@ static void set_error(wfp_scenario_result *r, const char *fmt, ...)
     r->error = wfps_strdup(buf);
 }
 
+static void rpacket_free(rpacket *p)
+{
+    for (size_t k = 0; k < p->ncalls; k++) {
+        wfp_call_record *c = &p->calls[k];
+        for (size_t j = 0; j < c->nsublayers; j++) {
+            if (c->sublayer_names) free((void *)c->sublayer_names[j]);
+            if (c->sublayer_filters) free((void *)c->sublayer_filters[j]);
+        }
+        free((void *)c->sublayer_names);
+        free((void *)c->sublayer_filters);
+        free((void *)c->sublayers);
+        free((void *)c->filter_name);
+    }
+    free(p->calls);
+    free(p->filter_name);
+    free((void *)p->pub.drop_reason);
+}
+
 void wfp_scenario_result_free(wfp_scenario_result *r)
 {
     if (!r) return;
     for (size_t i = 0; i < r->nfailures; i++) free(r->failures[i]);
     free(r->failures);
-    for (size_t i = 0; i < r->npackets; i++) {
-        for (size_t k = 0; k < r->packets[i].ncalls; k++) {
-            wfp_call_record *c = &r->packets[i].calls[k];
-            for (size_t j = 0; j < c->nsublayers; j++) {
-                if (c->sublayer_names) free((void *)c->sublayer_names[j]);
-                if (c->sublayer_filters) free((void *)c->sublayer_filters[j]);
-            }
-            free((void *)c->sublayer_names);
-            free((void *)c->sublayer_filters);
-            free((void *)c->sublayers);
-            free((void *)c->filter_name);
-        }
-        free(r->packets[i].calls);
-        free(r->packets[i].filter_name);
-        free((void *)r->packets[i].pub.drop_reason);
-    }
+    for (size_t i = 0; i < r->npackets; i++) rpacket_free(&r->packets[i]);
     free(r->packets);
     for (size_t i = 0; i < r->nevents; i++) {
         free((void *)r->events[i].host);
@@ -338,6 +341,7 @@ typedef struct run {
     size_t npends, pends_cap;
     rhandle *handles;
     size_t nhandles, handles_cap;
+    rpacket *starts; /* per host: the classifies of its start (binds, listens); number 0 */
 } run;
 
 
@@ -540,6 +544,8 @@ static void teardown(run *ru)
     for (size_t i = 0; i < ru->ndeliveries; i++) free(ru->deliveries[i].bytes);
     for (size_t i = 0; i < ru->npends; i++) free(ru->pends[i].bytes);
     free(ru->pends);
+    for (size_t h = 0; ru->starts && h < sc->nhosts; h++) rpacket_free(&ru->starts[h]);
+    free(ru->starts);
     free(ru->deliveries);
     if (ru->hosts) {
         /* the engines call back into the policies: hosts (and engines) go first */
@@ -1143,6 +1149,7 @@ static bool record_outcome_ex(run *ru, int h, rpacket *p, const wfp_packet_outco
             cr->sublayer_names = (const char *const *)names;
             cr->sublayer_filters = (const char *const *)filters;
         }
+        if (!p->pub.number) continue; /* a host's start: not a packet's, not in the stats */
         ru->r->stats[STAT_classify_calls]++;
         if (c->verdict.vetoed) ru->r->stats[STAT_vetoes]++;
         /* a reauthorization is one classify at the creating layer, not its discard twin */
@@ -1491,9 +1498,18 @@ static bool simulate(run *ru)
     for (size_t i = 0; i < sc->nsteps; i++) steps[i] = &sc->steps[i];
     qsort(steps, sc->nsteps, sizeof *steps, cmp_step_time);
 
+    ru->starts = calloc(sc->nhosts, sizeof *ru->starts);
+    if (!ru->starts) {
+        free(steps);
+        return false;
+    }
     for (size_t h = 0; h < sc->nhosts; h++) {
         wfp_packet_outcome out;
         uint32_t rc = wfp_host_start(ru->hosts[h].host, 0, &out);
+        if (!record_outcome_ex(ru, (int)h, &ru->starts[h], &out, false)) {
+            free(steps);
+            return false;
+        }
         if (rc) {
             set_error(ru->r, "host '%s' did not start: %s", sc->hosts[h].name, wfp_result_name(rc));
             free(steps);
@@ -1837,14 +1853,22 @@ static void check_classifications(run *ru)
     char pos[256], got[256];
     for (size_t i = 0; i < ex->nclasses; i++) {
         const wfps_expect_class *ec = &ex->classes[i];
-        const rpacket *p = find_packet(r, ec->packet);
+        const rpacket *p;
+        char what[160];
         size_t before = r->fail_calls, msg_before = r->nfailures;
         where(ec->node, pos, sizeof pos);
+        if (ec->packet) {
+            p = find_packet(r, ec->packet);
+            snprintf(what, sizeof what, "packet %" PRIu64, ec->packet);
+        } else {
+            /* `packet: start`: the binds and listens of the host's start */
+            int h = ec->host ? wfps_host_index(ru->sc, ec->host) : 0;
+            p = h >= 0 && ru->starts ? &ru->starts[h] : NULL;
+            snprintf(what, sizeof what, "the start of host %s", h >= 0 ? ru->sc->hosts[h].name : ec->host);
+        }
         if (!p) {
-            fail(r, "%s: packet %" PRIu64 ": expected %zu classify calls, observed no such packet", pos, ec->packet,
-                 ec->ncalls);
-            outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of packet %" PRIu64,
-                    ec->packet);
+            fail(r, "%s: %s: expected %zu classify calls, observed no such packet", pos, what, ec->ncalls);
+            outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of %s", what);
             continue;
         }
         /* with `host:`, only that host's calls */
@@ -1860,13 +1884,13 @@ static void check_classifications(run *ru)
             if (o) describe_call(o, got, sizeof got);
             if (c) where(c->node, pos, sizeof pos);
             if (!o) {
-                fail(r, "%s: packet %" PRIu64 " call %zu: expected %s, observed no more calls (%zu in all)", pos,
-                     ec->packet, k + 1, layer_short((uint16_t)c->layer), ncalls);
+                fail(r, "%s: %s call %zu: expected %s, observed no more calls (%zu in all)", pos, what, k + 1,
+                     layer_short((uint16_t)c->layer), ncalls);
                 break;
             }
             if (!c) {
-                fail(r, "%s: packet %" PRIu64 ": expected %zu calls, observed more: call %zu was %s", pos, ec->packet,
-                     ec->ncalls, k + 1, got);
+                fail(r, "%s: %s: expected %zu calls, observed more: call %zu was %s", pos, what, ec->ncalls, k + 1,
+                     got);
                 break;
             }
             bool bad = o->layer_id != c->layer || (c->action && o->verdict.action != c->action) ||
@@ -1882,12 +1906,11 @@ static void check_classifications(run *ru)
                          c->hard < 0 ? "" : c->hard ? " (hard)" : " (soft)", c->veto == 1 ? " veto" : "");
                 if (c->reauth >= 0 && o->reauth != (c->reauth == 1))
                     strncat(want, c->reauth ? " reauth" : " not reauth", sizeof want - strlen(want) - 1);
-                fail(r, "%s: packet %" PRIu64 " call %zu: expected %s, observed %s", pos, ec->packet, k + 1, want, got);
+                fail(r, "%s: %s call %zu: expected %s, observed %s", pos, what, k + 1, want, got);
             }
         }
         free(calls);
-        outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of packet %" PRIu64,
-                ec->packet);
+        outcome(ru, WFP_EXPECT_CLASSIFICATIONS, ec->node, before, msg_before, NULL, "classifications of %s", what);
     }
 }
 

@@ -253,6 +253,26 @@ static void classification_keys(void **state)
              "%sexpect:\n  classifications:\n    - packet: 1\n      calls:\n"
              "        - {layer: ALE_AUTH_CONNECT_V4}\n", base);
     expect_fail(text, "call 1");
+    /* packet: start — the binds and listens of the host's sockets at time 0 (HOST: a TCP listener and a
+     * UDP server, in both address families) */
+    snprintf(text, sizeof text,
+             "%sexpect:\n  classifications:\n    - packet: start\n      calls:\n"
+             "        - {layer: ALE_BIND_REDIRECT_V4}\n        - {layer: ALE_RESOURCE_ASSIGNMENT_V4}\n"
+             "        - {layer: ALE_AUTH_LISTEN_V4}\n"
+             "        - {layer: ALE_BIND_REDIRECT_V6}\n        - {layer: ALE_RESOURCE_ASSIGNMENT_V6}\n"
+             "        - {layer: ALE_AUTH_LISTEN_V6}\n"
+             "        - {layer: ALE_BIND_REDIRECT_V4}\n        - {layer: ALE_RESOURCE_ASSIGNMENT_V4}\n"
+             "        - {layer: ALE_BIND_REDIRECT_V6}\n        - {layer: ALE_RESOURCE_ASSIGNMENT_V6}\n"
+             "  stats: {classify_calls: 6}\n",
+             base);
+    expect_pass(text);
+    snprintf(text, sizeof text, "%sexpect:\n  classifications:\n    - {packet: start, calls: []}\n", base);
+    expect_fail(text, "the start of host client: expected 0 calls, observed more: call 1 was ALE_BIND_REDIRECT_V4");
+    snprintf(text, sizeof text, "%sexpect:\n  classifications:\n    - {packet: start, host: nope, calls: []}\n",
+             base);
+    expect_fail(text, "the start of host nope");
+    expect_load_error("wfpsim: 1\nexpect:\n  classifications:\n    - {packet: begin, calls: []}\n",
+                      "a packet number or start");
 }
 
 /* expect.stats and expect.flows */
