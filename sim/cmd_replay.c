@@ -60,6 +60,7 @@
 #endif
 
 #include "commands.h"
+#include "json.h"
 #include "policy.h"
 #include "scenario.h"
 #include "scenario_int.h"
@@ -294,52 +295,6 @@ static filter_stat *filter_entry(replay *r, uint64_t id)
 
 /* ---- output ------------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 if s does not start one. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp, min;
-    if (c < 0x80) return 1;
-    if (c >= 0xc2 && c <= 0xdf) { n = 2; cp = c & 0x1fu; min = 0x80; }
-    else if (c >= 0xe0 && c <= 0xef) { n = 3; cp = c & 0x0fu; min = 0x800; }
-    else if (c >= 0xf0 && c <= 0xf4) { n = 4; cp = c & 0x07u; min = 0x10000; }
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return n;
-}
-
-/* A JSON string (RFC 8259 escapes, invalid UTF-8 as U+FFFD), or null. */
-static void json_str(FILE *f, const char *str)
-{
-    if (!str) {
-        fputs("null", f);
-        return;
-    }
-    const unsigned char *s = (const unsigned char *)str;
-    putc('"', f);
-    while (*s) {
-        size_t n;
-        if (*s == '"' || *s == '\\') {
-            putc('\\', f);
-            putc(*s++, f);
-        } else if (*s < 0x20) {
-            fprintf(f, "\\u%04x", (unsigned)*s++);
-        } else if ((n = utf8_len(s)) == 0) {
-            fputs("\\ufffd", f);
-            s++;
-        } else {
-            fwrite(s, 1, n, f);
-            s += n;
-        }
-    }
-    putc('"', f);
-}
-
 static const char *reason_of(const wfp_packet_outcome *o, int fate)
 {
     switch (fate) {
@@ -369,12 +324,12 @@ static void json_line(replay *r, uint64_t number, const wfp_packet *p, const wfp
     fprintf(f, "{\"packet\": %" PRIu64 ", \"time_ns\": %" PRIu64 ", \"direction\": \"%s\", \"verdict\": \"%s\", "
                "\"layer\": ",
             number, r->now, direction_of(o, p), fate_passes(fate) ? "permit" : "block");
-    json_str(f, layer_short(o->layer_id));
+    wfp_json_write_string(f, layer_short(o->layer_id));
     fputs(", \"filter\": ", f);
     if (o->filter_id) {
         const char *n = filter_name_of(r, o->filter_id);
         if (n) {
-            json_str(f, n);
+            wfp_json_write_string(f, n);
         } else {
             fprintf(f, "\"#%" PRIu64 "\"", o->filter_id);
         }
@@ -382,7 +337,7 @@ static void json_line(replay *r, uint64_t number, const wfp_packet *p, const wfp
         fputs("null", f);
     }
     fputs(", \"reason\": ", f);
-    json_str(f, reason_of(o, fate));
+    wfp_json_write_string(f, reason_of(o, fate));
     if (from)
         fprintf(f, ", \"injected_from\": %" PRIu64, from);
     if (completion)

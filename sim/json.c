@@ -158,6 +158,14 @@ static void write_string(wfp_json *j, const char *str)
     put(j, "\"", 1);
 }
 
+void wfp_json_write_string(FILE *out, const char *s)
+{
+    wfp_json j;
+    wfp_json_init(&j, out, false);
+    if (s) write_string(&j, s);
+    else put_str(&j, "null");
+}
+
 void wfp_json_key(wfp_json *j, const char *key)
 {
     if (j->error) return;

@@ -47,6 +47,10 @@ void wfp_json_int(wfp_json *j, int64_t v);
 void wfp_json_bool(wfp_json *j, bool v);
 void wfp_json_null(wfp_json *j);
 
+/* One string value (or null) written straight to `out`, with the escapes
+ * above: for line formats (replay's JSON lines) that need no document. */
+void wfp_json_write_string(FILE *out, const char *s);
+
 /* True once anything went wrong (see above); the output is then incomplete.
  * Also true when containers are still open, so call it after the last end. */
 bool wfp_json_failed(const wfp_json *j);
