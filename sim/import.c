@@ -832,21 +832,6 @@ static bool action_type_of(const char *s, uint32_t *out)
     return false;
 }
 
-static const char *action_type_name(uint32_t a)
-{
-    switch (a) {
-    case FWP_ACTION_BLOCK: return "FWP_ACTION_BLOCK";
-    case FWP_ACTION_PERMIT: return "FWP_ACTION_PERMIT";
-    case FWP_ACTION_CALLOUT_TERMINATING: return "FWP_ACTION_CALLOUT_TERMINATING";
-    case FWP_ACTION_CALLOUT_INSPECTION: return "FWP_ACTION_CALLOUT_INSPECTION";
-    case FWP_ACTION_CALLOUT_UNKNOWN: return "FWP_ACTION_CALLOUT_UNKNOWN";
-    case FWP_ACTION_CONTINUE: return "FWP_ACTION_CONTINUE";
-    case FWP_ACTION_NONE: return "FWP_ACTION_NONE";
-    case FWP_ACTION_NONE_NO_MATCH: return "FWP_ACTION_NONE_NO_MATCH";
-    default: return NULL;
-    }
-}
-
 /* ---- objects --------------------------------------------------------------- */
 
 static bool count_object(mstate *st, xmlNode *at)
@@ -2061,7 +2046,7 @@ static void write_filter_xml(const wfp_import_filter *f, FILE *out, int level)
         xml_close(out, level + 1, "filterCondition");
     }
     xml_open(out, level + 1, "action");
-    const char *an = action_type_name(f->action_type);
+    const char *an = wfp_action_type_name(f->action_type);
     char num[16];
     if (!an) {
         snprintf(num, sizeof num, "%lu", (unsigned long)f->action_type);
