@@ -831,39 +831,50 @@ static PyObject *expectation(pywfp_state *st, const wfp_expectation_record *x)
            boolean(x->passed), pywfp_str_or_none(x->message));
 }
 
+/* The i-th item of a result, as Python. */
+typedef PyObject *(*result_item_fn)(pywfp_state *st, const wfp_scenario_result *r, size_t i);
+
+static PyObject *failure_item(pywfp_state *st, const wfp_scenario_result *r, size_t i)
+{
+    (void)st;
+    return pywfp_str_or_none(wfp_scenario_result_failure(r, i));
+}
+static PyObject *packet_item(pywfp_state *st, const wfp_scenario_result *r, size_t i)
+{
+    return packet(st, wfp_scenario_result_packet(r, i));
+}
+static PyObject *net_event_item(pywfp_state *st, const wfp_scenario_result *r, size_t i)
+{
+    return scenario_net_event(st, wfp_scenario_result_net_event(r, i));
+}
+static PyObject *notification_item(pywfp_state *st, const wfp_scenario_result *r, size_t i)
+{
+    return notification(st, wfp_scenario_result_notification(r, i));
+}
+static PyObject *expectation_item(pywfp_state *st, const wfp_scenario_result *r, size_t i)
+{
+    return expectation(st, wfp_scenario_result_expectation(r, i));
+}
+
+/* A tuple of n items; NULL (exception set) if one fails. */
+static PyObject *result_tuple(pywfp_state *st, const wfp_scenario_result *r, size_t n, result_item_fn item)
+{
+    PyObject *t = PyTuple_New((Py_ssize_t)n);
+    for (size_t i = 0; t && i < n; i++) {
+        PyObject *x = item(st, r, i);
+        if (!x) Py_CLEAR(t);
+        else PyTuple_SET_ITEM(t, (Py_ssize_t)i, x);
+    }
+    return t;
+}
+
 PyObject *pywfp_scenario_result(pywfp_state *st, const char *name, const wfp_scenario_result *r)
 {
-    size_t nf = wfp_scenario_result_failure_count(r), np = wfp_scenario_result_packet_count(r);
-    PyObject *failures = PyTuple_New((Py_ssize_t)nf), *packets = PyTuple_New((Py_ssize_t)np);
-    for (size_t i = 0; failures && i < nf; i++) {
-        PyObject *x = pywfp_str_or_none(wfp_scenario_result_failure(r, i));
-        if (!x) Py_CLEAR(failures);
-        else PyTuple_SET_ITEM(failures, (Py_ssize_t)i, x);
-    }
-    for (size_t i = 0; packets && i < np; i++) {
-        PyObject *x = packet(st, wfp_scenario_result_packet(r, i));
-        if (!x) Py_CLEAR(packets);
-        else PyTuple_SET_ITEM(packets, (Py_ssize_t)i, x);
-    }
-    size_t ne = wfp_scenario_result_net_event_count(r), nn = wfp_scenario_result_notification_count(r),
-           nx = wfp_scenario_result_expectation_count(r);
-    PyObject *events = PyTuple_New((Py_ssize_t)ne), *notes = PyTuple_New((Py_ssize_t)nn),
-             *expects = PyTuple_New((Py_ssize_t)nx);
-    for (size_t i = 0; events && i < ne; i++) {
-        PyObject *x = scenario_net_event(st, wfp_scenario_result_net_event(r, i));
-        if (!x) Py_CLEAR(events);
-        else PyTuple_SET_ITEM(events, (Py_ssize_t)i, x);
-    }
-    for (size_t i = 0; notes && i < nn; i++) {
-        PyObject *x = notification(st, wfp_scenario_result_notification(r, i));
-        if (!x) Py_CLEAR(notes);
-        else PyTuple_SET_ITEM(notes, (Py_ssize_t)i, x);
-    }
-    for (size_t i = 0; expects && i < nx; i++) {
-        PyObject *x = expectation(st, wfp_scenario_result_expectation(r, i));
-        if (!x) Py_CLEAR(expects);
-        else PyTuple_SET_ITEM(expects, (Py_ssize_t)i, x);
-    }
+    PyObject *failures = result_tuple(st, r, wfp_scenario_result_failure_count(r), failure_item);
+    PyObject *packets = result_tuple(st, r, wfp_scenario_result_packet_count(r), packet_item);
+    PyObject *events = result_tuple(st, r, wfp_scenario_result_net_event_count(r), net_event_item);
+    PyObject *notes = result_tuple(st, r, wfp_scenario_result_notification_count(r), notification_item);
+    PyObject *expects = result_tuple(st, r, wfp_scenario_result_expectation_count(r), expectation_item);
     RECORD(st, REC_SCENARIO_RESULT, pywfp_str_or_none(name), boolean(wfp_scenario_result_passed(r)),
            pywfp_str_or_none(wfp_scenario_result_reason(r)), failures, packets, events, notes, expects);
 }
