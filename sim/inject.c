@@ -87,22 +87,26 @@ static uint32_t hand_over(wfp_host *h, wfp_host_injection *inj, uint32_t kind, u
     return rc;
 }
 
+/* Inside a classify of a packet, with an injector, a handle of this host,
+ * and room left in the copy's injection history. */
+static bool can_inject(const wfp_host *h, uint64_t handle)
+{
+    return h->cur_pkt && h->injector && handle && handle <= h->next_injection_handle &&
+           !(h->cur_inj && h->cur_inj->depth >= WFP_INJECT_MAX_DEPTH);
+}
+
 uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
 {
     const wfp_packet *p;
-    const wfp_host_injection *prev;
     wfp_host_injection inj;
     wfp_packet_edit edit;
     uint8_t ver, *copy;
     size_t len;
     uint32_t kind, rc;
     bool send;
-    if (!h || !req || !h->cur_pkt || !h->injector || !req->handle || req->handle > h->next_injection_handle)
+    if (!h || !req || !can_inject(h, req->handle))
         return FWP_E_INVALID_PARAMETER;
     p = h->cur_pkt;
-    prev = h->cur_inj;
-    if (prev && prev->depth >= WFP_INJECT_MAX_DEPTH)
-        return FWP_E_INVALID_PARAMETER;
     kind = req->kind;
     if (!kind) {
         bool out = h->cur_direction == FWP_DIRECTION_OUTBOUND;
@@ -161,20 +165,17 @@ uint32_t wfp_host_inject(wfp_host *h, const wfp_inject_request *req)
 uint32_t wfp_host_stream_inject(wfp_host *h, const wfp_stream_inject_request *req)
 {
     const wfp_packet *p;
-    const wfp_host_injection *prev;
     wfp_packet_spec spec;
     wfp_host_injection inj;
     uint8_t *seg;
     size_t len, cap;
     uint32_t rc;
     bool same;
-    if (!h || !req || !h->cur_pkt || !h->injector || !req->handle || req->handle > h->next_injection_handle ||
-        !h->cur_item || h->cur_layer != h->lid[LK_STREAM][h->cur_item->ver] || !h->cur_item->flow_id)
+    if (!h || !req || !can_inject(h, req->handle) || !h->cur_item ||
+        h->cur_layer != h->lid[LK_STREAM][h->cur_item->ver] || !h->cur_item->flow_id)
         return FWP_E_INVALID_PARAMETER;
     p = h->cur_pkt;
-    prev = h->cur_inj;
-    if ((prev && prev->depth >= WFP_INJECT_MAX_DEPTH) || (req->data && req->len > 65000) ||
-        p->protocol != WFP_IPPROTO_TCP || !p->has_l4)
+    if ((req->data && req->len > 65000) || p->protocol != WFP_IPPROTO_TCP || !p->has_l4)
         return FWP_E_INVALID_PARAMETER;
     /* one segment of the stream: the flow's tuple, in the stream's direction */
     same = req->send == (h->cur_direction == FWP_DIRECTION_OUTBOUND);
