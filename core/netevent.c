@@ -619,14 +619,22 @@ static size_t enum_find(const struct wfp_netlog *nl, const wfp_net_event_enum *h
 }
 
 /* The checks every call that opens something on the log makes. */
-static uint32_t open_checks(wfp_session *s, uint32_t right, const char *what)
+/* What enumeration and subscription both check first: the session,
+ * no transaction, the right on the net-event container, a template that
+ * resolves (into *t), and collection switched on. */
+static uint32_t open_checks(wfp_session *s, uint32_t right, const char *what, const wfp_net_event_template *tmpl,
+                            ntmpl *t)
 {
     wfp_engine *e = s->engine;
     uint32_t rc = wfpi_session_enter(s);
     if (rc) return rc;
     if (wfp_session_in_txn(s))
         return wfpi_fail(e, FWP_E_TXN_IN_PROGRESS, "%s: not inside a transaction", what);
-    return wfpi_check_container(s, WFP_OBJECT_NET_EVENTS, right);
+    if ((rc = wfpi_check_container(s, WFP_OBJECT_NET_EVENTS, right))) return rc;
+    if ((rc = tmpl_resolve(e, tmpl, t))) return rc;
+    if (!e->options[FWPM_ENGINE_COLLECT_NET_EVENTS])
+        return wfpi_fail(e, FWP_E_NET_EVENTS_DISABLED, "net-event collection is off");
+    return ERROR_SUCCESS;
 }
 
 uint32_t wfp_net_event_enum_create(wfp_session *s, const wfp_net_event_template *tmpl, wfp_net_event_enum **out)
@@ -635,11 +643,8 @@ uint32_t wfp_net_event_enum_create(wfp_session *s, const wfp_net_event_template 
     *out = NULL;
     wfp_engine *e = s->engine;
     ntmpl t;
-    uint32_t rc = open_checks(s, FWPM_ACTRL_ENUM, "net-event enumeration");
+    uint32_t rc = open_checks(s, FWPM_ACTRL_ENUM, "net-event enumeration", tmpl, &t);
     if (rc) return rc;
-    if ((rc = tmpl_resolve(e, tmpl, &t))) return rc;
-    if (!e->options[FWPM_ENGINE_COLLECT_NET_EVENTS])
-        return wfpi_fail(e, FWP_E_NET_EVENTS_DISABLED, "net-event collection is off");
 
     struct wfp_netlog *nl = netlog_get(e);
     wfp_net_event_enum *h = nl ? wfpi_calloc(e, 1, sizeof *h) : NULL;
@@ -736,11 +741,8 @@ uint32_t wfp_net_event_subscribe(wfp_session *s, const wfp_net_event_template *t
     *handle = 0;
     wfp_engine *e = s->engine;
     ntmpl t;
-    uint32_t rc = open_checks(s, FWPM_ACTRL_SUBSCRIBE, "net-event subscription");
+    uint32_t rc = open_checks(s, FWPM_ACTRL_SUBSCRIBE, "net-event subscription", tmpl, &t);
     if (rc) return rc;
-    if ((rc = tmpl_resolve(e, tmpl, &t))) return rc;
-    if (!e->options[FWPM_ENGINE_COLLECT_NET_EVENTS])
-        return wfpi_fail(e, FWP_E_NET_EVENTS_DISABLED, "net-event collection is off");
 
     struct wfp_netlog *nl = netlog_get(e);
     nsub *sub = nl ? wfpi_calloc(e, 1, sizeof *sub) : NULL;
